@@ -1,0 +1,41 @@
+# The two commands (README): `make demo` and `make test`. Both install what
+# they need first (scripts/setup is idempotent and quick when nothing is
+# missing).
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= 2
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
+
+.PHONY: all setup build build-asan demo test test-build test-asan install clean
+
+all: build
+
+setup:
+	bash scripts/setup
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DWIRE_WERROR=ON -DWIRE_TEST_HOOKS=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: setup
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWIRE_WERROR=ON \
+	  -DWIRE_TEST_HOOKS=ON -DWIRE_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+demo: build
+	./$(BUILD)/wire demo
+
+# Every test in the normal build, then the whole suite again under
+# ASan+UBSan in a second build directory.
+test: build build-asan
+	cd $(BUILD) && ctest $(CTEST_FLAGS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,14 @@
+/* The subcommands of the wire tool. Each takes argv starting at its own
+ * name and returns the process exit code. */
+#ifndef WIRE_CLI_H
+#define WIRE_CLI_H
+
+#include <wire.h>
+
+int cmd_demo(int argc, char **argv);
+int cmd_tcp(int argc, char **argv);
+
+/* Prints "listening on SCHEME://HOST:PORT" for srv (brackets for IPv6). */
+void cli_print_listening(const char *scheme, wire_server_t *srv);
+
+#endif

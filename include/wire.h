@@ -1,0 +1,13 @@
+/* wire: Node's networking stack (net, dgram, http, https, tls, WebSocket)
+ * as a C library on libuv and OpenSSL. Include only this header. */
+#ifndef WIRE_H
+#define WIRE_H
+
+#include "wire/export.h"
+#include "wire/errno.h"
+#include "wire/buf.h"
+#include "wire/loop.h"
+#include "wire/stream.h"
+#include "wire/net.h"
+
+#endif

@@ -1,0 +1,144 @@
+/* The socket object and the transport interface under the stream contract.
+ *
+ * A wire_socket_t is the stream engine (write queue, backpressure, end,
+ * close, timeout, pipe, events) on top of a transport: the few operations
+ * that touch the wire. src/net provides the libuv transport (TCP, Unix);
+ * src/tls will provide TLS over another socket. The transport reports back
+ * through the wire__stream_* functions below. */
+#ifndef WIRE_STREAM_INTERNAL_H
+#define WIRE_STREAM_INTERNAL_H
+
+#include "../core/internal.h"
+
+typedef struct wire__transport_s {
+  /* Start/stop delivering reads to wire__stream_on_read. */
+  int (*read_start)(wire_socket_t *s);
+  int (*read_stop)(wire_socket_t *s);
+  /* Writes what it can without blocking: the number of bytes taken (0 is
+   * fine), or a negative error. */
+  int (*try_write)(wire_socket_t *s, const uv_buf_t *bufs, unsigned n);
+  /* Starts writing all of bufs (the bytes stay put until completion, the
+   * array need not); completion calls wire__stream_write_done. */
+  int (*write)(wire_socket_t *s, const uv_buf_t *bufs, unsigned n);
+  /* Sends FIN; completion calls wire__stream_shutdown_done. */
+  int (*shutdown)(wire_socket_t *s);
+  /* Releases the transport (with an RST if reset and the transport can);
+   * on a later turn calls wire__stream_closed. */
+  void (*close)(wire_socket_t *s, int reset);
+  /* Optional: ref/unref the transport's hold on the loop. */
+  void (*set_ref)(wire_socket_t *s, int on);
+} wire__transport_t;
+
+/* An entry of the write queue: a copy chunk (bytes live right after the
+ * entry, up to cap) or a borrowed view (zero-copy; cb on the last view of
+ * a writev). */
+typedef struct wire__wreq_s wire__wreq_t;
+struct wire__wreq_s {
+  wire__wreq_t *next;
+  char *base;
+  size_t len;  /* bytes in the entry */
+  size_t off;  /* bytes already handed to the kernel */
+  size_t cap;  /* copy chunks: room after base; 0 for views */
+  wire_write_cb cb;
+  void *arg;
+  uint8_t pooled; /* the block came from the loop's chunk free list */
+};
+
+enum {
+  WIRE__S_CONNECTING = 1u << 0,
+  WIRE__S_CONNECTED = 1u << 1,
+  WIRE__S_READING = 1u << 2, /* transport read started */
+  WIRE__S_PAUSED = 1u << 3,
+  WIRE__S_READ_EOF = 1u << 4,
+  WIRE__S_ENDING = 1u << 5,   /* end() called: FIN after the queue */
+  WIRE__S_SHUT_SENT = 1u << 6, /* shutdown started */
+  WIRE__S_SHUT_DONE = 1u << 7,
+  WIRE__S_WRITING = 1u << 8,  /* async write in flight */
+  WIRE__S_NEED_DRAIN = 1u << 9,
+  WIRE__S_CLOSING = 1u << 10, /* close requested */
+  WIRE__S_HAD_ERROR = 1u << 11,
+  WIRE__S_HALF_OPEN = 1u << 12,
+  WIRE__S_TIMER_IDLE = 1u << 13, /* timeout fired, re-arm on activity */
+  WIRE__S_RESET = 1u << 14,
+  WIRE__S_UNREF = 1u << 15,
+  WIRE__S_USER_CLOSED = 1u << 16, /* the user called close/reset */
+  WIRE__S_PIPE_PAUSED = 1u << 17  /* paused by wire_pipe backpressure */
+};
+
+struct wire_socket_s {
+  wire__obj_t obj;
+  const wire__transport_t *tp;
+  uint32_t flags;
+  uint32_t hwm;
+  size_t cap;
+
+  wire_socket_data_cb on_data;
+  wire_socket_event_cb on_end;
+  wire_socket_event_cb on_drain;
+  wire_socket_event_cb on_timeout;
+  wire_socket_error_cb on_error;
+  wire_socket_close_cb on_close;
+  wire_socket_close_cb close_cb;
+  void *data;
+
+  wire__wreq_t *wq_head;
+  wire__wreq_t *wq_tail;
+  size_t wq_bytes;     /* queued and not yet written (in flight included) */
+  size_t inflight;     /* bytes handed to transport->write */
+  wire__wreq_t *done;  /* finished zero-copy writes awaiting their cb */
+  wire__wreq_t *done_tail;
+  wire__flush_t flush;
+
+  uint64_t bytes_read;
+  uint64_t bytes_written;
+
+  uv_timer_t *timer; /* allocated on first set_timeout */
+  uint64_t last_active;
+  uint32_t timeout_ms;
+
+  wire_socket_t *pipe_dst; /* we pipe into it */
+  wire_socket_t *pipe_src; /* it pipes into us */
+
+  /* The server that owns this socket, and its list of connections. */
+  wire_server_t *server;
+  wire_socket_t *srv_prev;
+  wire_socket_t *srv_next;
+
+  /* Transport state. For libuv transports the handle is the last member and
+   * the object is allocated just large enough for the handle it uses. */
+  void *tp_data;
+  struct wire__connect_s *conn; /* client sockets, while connecting */
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h;
+};
+
+/* Size of a socket whose handle is a uv_tcp_t / uv_pipe_t. */
+#define WIRE__SOCKET_SIZE(handle_type)                                       \
+  (offsetof(struct wire_socket_s, h) + sizeof(handle_type))
+
+/* Sets up the stream engine on zeroed memory. */
+void wire__stream_init(wire_socket_t *s, wire_loop_t *loop,
+                       const wire__transport_t *tp,
+                       wire__finalize_fn finalize);
+
+/* Transport -> stream. */
+void wire__stream_on_read(wire_socket_t *s, ssize_t nread, const char *buf);
+void wire__stream_write_done(wire_socket_t *s, int status);
+void wire__stream_shutdown_done(wire_socket_t *s, int status);
+void wire__stream_closed(wire_socket_t *s);
+/* The transport is connected: start reading (unless paused), flush. */
+void wire__stream_connected(wire_socket_t *s);
+/* A fatal error: error event, then close(had_error = 1). */
+void wire__stream_fail(wire_socket_t *s, int err);
+
+#define wire__socket_ref(s) wire__obj_ref(&(s)->obj)
+#define wire__socket_unref(s) wire__obj_unref(&(s)->obj)
+
+/* net/server.c: a socket of srv closed. */
+void wire__server_remove(wire_server_t *srv, wire_socket_t *s);
+
+#endif
