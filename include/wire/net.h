@@ -63,6 +63,13 @@ WIRE_EXTERN int wire_socket_connect(wire_loop_t *loop,
                                     wire_connect_cb cb, void *arg,
                                     wire_socket_t **out);
 
+/* Wraps an open file descriptor (Node's new net.Socket({fd})): a connected
+ * TCP socket, a Unix socket, a pipe or a terminal (stdin/stdout). The
+ * socket takes ownership of fd and closes it on close. Regular files are
+ * not streams: WIRE_EINVAL. */
+WIRE_EXTERN int wire_socket_open(wire_loop_t *loop, int fd,
+                                 wire_socket_t **out);
+
 WIRE_EXTERN int wire_socket_set_nodelay(wire_socket_t *s, int on);
 /* delay_s: seconds of idle before the first probe (Node's initialDelay). */
 WIRE_EXTERN int wire_socket_set_keepalive(wire_socket_t *s, int on,

@@ -377,6 +377,28 @@ fail:
   return err;
 }
 
+int wire_socket_open(wire_loop_t *loop, int fd, wire_socket_t **out)
+{
+  uv_handle_type t = uv_guess_handle(fd);
+  if (t != UV_TCP && t != UV_NAMED_PIPE && t != UV_TTY)
+    return WIRE_EINVAL;
+  int is_pipe = t != UV_TCP;
+  wire_socket_t *s;
+  int err = wire__socket_new(loop, is_pipe, &s);
+  if (err < 0)
+    return err;
+  /* A terminal is driven as a pipe: both are plain pollable fds. */
+  err = is_pipe ? uv_pipe_open(&s->h.pipe, fd) : uv_tcp_open(&s->h.tcp, fd);
+  if (err < 0) {
+    s->flags |= WIRE__S_CLOSING | WIRE__S_USER_CLOSED;
+    uv_close(&s->h.handle, on_closed);
+    return err;
+  }
+  wire__stream_connected(s);
+  *out = s;
+  return 0;
+}
+
 /* ---- options and addresses ----------------------------------------------- */
 
 static int is_uv(const wire_socket_t *s)
