@@ -15,6 +15,7 @@
  * The internal handles are unref'd, or ref'd only while they have work, so
  * they never keep wire_loop_run alive by themselves. */
 #include <assert.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,8 +231,24 @@ int wire_loop_post(wire_loop_t *loop, wire_post_cb fn, void *arg)
 
 /* ---- loop ------------------------------------------------------------- */
 
+/* libuv writes sockets with write/writev, so a write to a peer that has
+ * reset raises SIGPIPE, which kills the process by default. Like Node, wire
+ * ignores SIGPIPE (the write then fails with EPIPE), but only if nobody has
+ * installed a handler of their own. */
+static void ignore_sigpipe(void)
+{
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGPIPE, &sa, NULL);
+  }
+}
+
 int wire_loop_create(wire_loop_t **out)
 {
+  ignore_sigpipe();
   wire_loop_t *loop = wire__calloc(1, sizeof(*loop));
   if (loop == NULL)
     return WIRE_ENOMEM;
