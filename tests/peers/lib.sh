@@ -22,6 +22,20 @@ fail() {
   exit 1
 }
 
+# wait_listening FILE: waits (up to 10 s) for a "listening on" line in
+# FILE and sets PORT to the port at its end. Returns 1 on timeout.
+wait_listening() {
+  local i
+  for i in $(seq 1 200); do
+    if grep -q 'listening on' "$1" 2>/dev/null; then
+      PORT=$(grep -m1 'listening on' "$1" | sed -E 's/.*:([0-9]+)\/?$/\1/')
+      return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
 # start NAME CMD...: runs CMD in the background with stdout/stderr in
 # $TMP/NAME.out and .err, and waits (up to 10 s) for its "listening on"
 # line; sets PORT to the port in it.
@@ -30,16 +44,27 @@ start() {
   shift
   "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PIDS+=($!)
+  if ! wait_listening "$TMP/$name.out"; then
+    cat "$TMP/$name.err" >&2 || true
+    fail "$name did not print 'listening on'"
+  fi
+}
+
+# wait_exit PID WHAT: waits (up to 20 s) for the background child PID to
+# exit and sets RC to its exit status; fails if it is still running.
+wait_exit() {
   local i
-  for i in $(seq 1 200); do
-    if grep -q 'listening on' "$TMP/$name.out" 2>/dev/null; then
-      PORT=$(grep -m1 'listening on' "$TMP/$name.out" | sed -E 's/.*:([0-9]+)\/?$/\1/')
+  for i in $(seq 1 400); do
+    # An exited child stays a zombie (state Z) until it is waited for.
+    if ! kill -0 "$1" 2>/dev/null ||
+      [[ $(ps -o stat= -p "$1" 2>/dev/null) == Z* ]]; then
+      RC=0
+      wait "$1" || RC=$?
       return 0
     fi
     sleep 0.05
   done
-  cat "$TMP/$name.err" >&2 || true
-  fail "$name did not print 'listening on'"
+  fail "$2 did not exit"
 }
 
 # expect_eq WHAT EXPECTED ACTUAL
