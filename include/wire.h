@@ -9,5 +9,6 @@
 #include "wire/loop.h"
 #include "wire/stream.h"
 #include "wire/net.h"
+#include "wire/dgram.h"
 
 #endif
