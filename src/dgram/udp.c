@@ -122,6 +122,12 @@ struct wire_udp_s {
   size_t qcount;
   send_t *pool;
   unsigned npool;
+  /* Sent (or failed) in a flush, completions still to run: a flush can
+   * run just before the loop blocks for I/O, so callbacks go to the next
+   * turn's idle phase instead of running there. */
+  send_t *done_head;
+  send_t *done_tail;
+  unsigned deliver_queued : 1;
 
   char *rbuf;
   size_t rlen;
@@ -144,7 +150,7 @@ static void flush_sends(wire__flush_t *f);
 static void finalize(wire__obj_t *o)
 {
   wire_udp_t *u = (wire_udp_t *)o;
-  assert(u->head == NULL);
+  assert(u->head == NULL && u->done_head == NULL);
   while (u->pool != NULL) {
     send_t *s = u->pool;
     u->pool = s->next;
@@ -280,11 +286,13 @@ static int valid_name(const char *s)
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (c == '.') {
-      if (label == 0)
+      if (label == 0 || s[i - 1] == '-')
         return 0;
       label = 0;
       continue;
     }
+    if (c == '-' && label == 0)
+      return 0; /* a label neither starts nor ends with a hyphen */
     int digit = c >= '0' && c <= '9';
     int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (!digit && !letter && c != '-' && c != '_')
@@ -294,7 +302,7 @@ static int valid_name(const char *s)
     if (++label > 63)
       return 0;
   }
-  return alpha;
+  return alpha && s[n - 1] != '-';
 }
 
 /* Fits a resolved or parsed address to the socket's family: an IPv4
@@ -320,7 +328,8 @@ static int fit_family(const wire_udp_t *u, sockaddr_u *a)
 static int parse_target(wire_udp_t *u, const char *address, int port,
                         sockaddr_u *out)
 {
-  if (port == u->dst_port && strcmp(address, u->dst_text) == 0) {
+  if (u->dst_port > 0 && port == u->dst_port &&
+      strcmp(address, u->dst_text) == 0) {
     *out = u->dst;
     return 0;
   }
@@ -331,7 +340,7 @@ static int parse_target(wire_udp_t *u, const char *address, int port,
     if (err < 0)
       return err;
     size_t n = strlen(address);
-    if (n < sizeof(u->dst_text)) {
+    if (n < sizeof(u->dst_text) && port > 0) {
       memcpy(u->dst_text, address, n + 1);
       u->dst_port = port;
       u->dst = *out;
@@ -913,6 +922,52 @@ static void fail_queued(wire_udp_t *u, int err, int only_unspec)
   wire__obj_unref(&u->obj);
 }
 
+static void deliver(void *arg)
+{
+  wire_udp_t *u = arg;
+  u->deliver_queued = 0;
+  while (u->done_head != NULL) {
+    send_t *s = u->done_head;
+    u->done_head = s->next;
+    if (u->done_head == NULL)
+      u->done_tail = NULL;
+    complete(u, s, s->status);
+  }
+}
+
+static void deliver_deferred(void *arg)
+{
+  wire_udp_t *u = arg;
+  deliver(u);
+  wire__obj_unref(&u->obj);
+}
+
+/* The end of a datagram taken out of the queue by a flush: recycled at
+ * once when nobody is to hear of it, else completed on the next turn. */
+static void finish(wire_udp_t *u, send_t *s, int status)
+{
+  if (s->cb == NULL && status >= 0) {
+    send_free(u, s);
+    return;
+  }
+  s->status = status;
+  s->next = NULL;
+  if (u->done_tail != NULL)
+    u->done_tail->next = s;
+  else
+    u->done_head = s;
+  u->done_tail = s;
+  if (u->deliver_queued)
+    return;
+  wire__obj_ref(&u->obj);
+  if (wire__defer(u->obj.loop, deliver_deferred, u) < 0) {
+    wire__obj_unref(&u->obj);
+    deliver(u); /* out of memory: now rather than never */
+    return;
+  }
+  u->deliver_queued = 1;
+}
+
 static void on_uv_sent(uv_udp_send_t *req, int status)
 {
   send_t *s = (send_t *)((char *)req - offsetof(send_t, req));
@@ -928,7 +983,7 @@ static void hand_to_uv(wire_udp_t *u)
   while (u->head != NULL && u->head->resolving == NULL && !u->closing) {
     send_t *s = pop(u);
     if (s->status < 0) {
-      complete(u, s, s->status);
+      finish(u, s, s->status);
       continue;
     }
     uv_buf_t b = uv_buf_init(s->data, (unsigned)s->len);
@@ -936,7 +991,7 @@ static void hand_to_uv(wire_udp_t *u)
         s->addr.sa.sa_family == AF_UNSPEC ? NULL : &s->addr.sa;
     int err = uv_udp_send(&s->req, &u->h, &b, 1, sa, on_uv_sent);
     if (err < 0) {
-      complete(u, s, err);
+      finish(u, s, err);
       continue;
     }
     wire__obj_ref(&u->obj);
@@ -973,7 +1028,7 @@ static void flush_sends(wire__flush_t *f)
     }
     if (n == 0) {
       send_t *s = pop(u); /* a failed lookup */
-      complete(u, s, s->status);
+      finish(u, s, s->status);
       continue;
     }
     int r;
@@ -986,12 +1041,12 @@ static void flush_sends(wire__flush_t *f)
         break;
       }
       int err = -errno;
-      complete(u, pop(u), err); /* EMSGSIZE, ECONNREFUSED, ... */
+      finish(u, pop(u), err); /* EMSGSIZE, ECONNREFUSED, ... */
       continue;
     }
     for (int i = 0; i < r; i++) {
       send_t *s = pop(u);
-      complete(u, s, (int)s->len);
+      finish(u, s, (int)s->len);
     }
   }
   wire__obj_unref(&u->obj);
@@ -1192,6 +1247,7 @@ static void on_closed(uv_handle_t *h)
     report_bind(u);
   if (u->conn_owed)
     report_connect(u);
+  deliver(u);
   while (u->head != NULL)
     complete(u, pop(u), WIRE_ECANCELED);
   if (u->on_close != NULL)
