@@ -50,11 +50,12 @@ start() {
   fi
 }
 
-# wait_exit PID WHAT: waits (up to 20 s) for the background child PID to
-# exit and sets RC to its exit status; fails if it is still running.
+# wait_exit PID WHAT [SECONDS]: waits (up to SECONDS, default 20) for the
+# background child PID to exit and sets RC to its exit status; fails if it
+# is still running.
 wait_exit() {
   local i
-  for i in $(seq 1 400); do
+  for i in $(seq 1 $((${3:-20} * 20))); do
     # An exited child stays a zombie (state Z) until it is waited for.
     if ! kill -0 "$1" 2>/dev/null ||
       [[ $(ps -o stat= -p "$1" 2>/dev/null) == Z* ]]; then
