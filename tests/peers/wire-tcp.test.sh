@@ -23,7 +23,8 @@ wait_exit "$socat_pid" socat
 expect_eq "client vs socat: socat got" "to socat" "$(cat "$TMP/socat-got")"
 
 # -- client mode against a node server, with a regular file on stdin (read
-# in chunks, paced by drain); node echoes and ends when wire ends.
+# in chunks, paced by drain) and a pipe on stdout; node echoes and ends
+# when wire ends.
 cat >"$TMP/echo.js" <<'JS'
 const net = require('net');
 const srv = net.createServer((c) => {
@@ -36,9 +37,10 @@ srv.listen(0, '127.0.0.1', () => {
 setTimeout(() => process.exit(3), 20000).unref();
 JS
 start echo node "$TMP/echo.js"
+# stdout is a pipe here (into cat), a file elsewhere.
 rc=0
-timeout 20 "$WIRE" tcp 127.0.0.1 "$PORT" <"$TMP/blob" \
-  >"$TMP/c2.out" 2>"$TMP/c2.err" || rc=$?
+timeout 20 "$WIRE" tcp 127.0.0.1 "$PORT" <"$TMP/blob" 2>"$TMP/c2.err" |
+  cat >"$TMP/c2.out" || rc=$?
 cat "$TMP/c2.err" >&2
 expect_eq "client vs node echo, file stdin: exit status" 0 "$rc"
 cmp "$TMP/blob" "$TMP/c2.out" || fail "client vs node echo: echo differs"
