@@ -1,5 +1,7 @@
 /* wire demo: the seed's servers at once. For now the TCP server of the
- * seed's net section on 8124; later modules add theirs. */
+ * seed's net section on 8124 and the UDP server of its dgram section on
+ * 41234 (--tcp-port, --udp-port; 0 picks a port); later modules add
+ * theirs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +42,58 @@ static void on_error(wire_server_t *srv, int err, void *d)
   wire_server_close(srv, NULL);
 }
 
+/* The seed's UDP server: "server got: MSG from ADDR:PORT" per datagram. */
+static void on_udp_message(wire_udp_t *u, const char *buf, size_t len,
+                           const wire_udp_rinfo_t *rinfo, void *d)
+{
+  (void)u, (void)d;
+  printf("server got: %.*s from %s:%d\n", (int)len, buf, rinfo->address,
+         rinfo->port);
+  fflush(stdout);
+}
+
+static void on_udp_listening(wire_udp_t *u, void *d)
+{
+  (void)d;
+  wire_addr_t a;
+  if (wire_udp_address(u, &a) < 0)
+    return;
+  printf("listening on udp://%s:%d\n", a.address, a.port);
+  printf("  try: echo hi | socat - UDP:127.0.0.1:%d   (or: wire udp "
+         "127.0.0.1 %d)\n",
+         a.port, a.port);
+  fflush(stdout);
+}
+
+static void on_udp_error(wire_udp_t *u, int err, void *d)
+{
+  (void)d;
+  fprintf(stderr, "wire demo: udp: %s\n", wire_strerror(err));
+  wire_addr_t a;
+  if (wire_udp_address(u, &a) == WIRE_EBADF)
+    wire_udp_close(u, NULL); /* the bind failed: the other servers go on */
+}
+
+static int start_udp(wire_loop_t *loop, int port)
+{
+  wire_udp_t *udp;
+  if (wire_udp_create(loop, NULL, &udp) < 0)
+    return -1;
+  wire_udp_on_message(udp, on_udp_message);
+  wire_udp_on_listening(udp, on_udp_listening);
+  wire_udp_on_error(udp, on_udp_error);
+  return wire_udp_bind(udp, port, NULL, NULL);
+}
+
 int cmd_demo(int argc, char **argv)
 {
   int tcp_port = 8124;
+  int udp_port = 41234;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--tcp-port") == 0 && i + 1 < argc)
       tcp_port = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--udp-port") == 0 && i + 1 < argc)
+      udp_port = atoi(argv[++i]);
   }
   wire_loop_t *loop = wire_loop_default();
   wire_server_t *tcp;
@@ -54,6 +102,8 @@ int cmd_demo(int argc, char **argv)
   wire_server_on_listening(tcp, on_listening);
   wire_server_on_error(tcp, on_error);
   if (wire_server_listen(tcp, NULL, tcp_port, NULL) < 0)
+    return 1;
+  if (start_udp(loop, udp_port) < 0)
     return 1;
   wire_loop_run(loop, WIRE_RUN_DEFAULT);
   return wire_loop_close(loop) == 0 ? 0 : 1;

@@ -11,6 +11,7 @@ static const struct {
 } cmds[] = {
   {"demo", cmd_demo, "run the seed's servers (TCP 8124, ...)"},
   {"tcp", cmd_tcp, "[-l] HOST PORT: netcat-like TCP client or listener"},
+  {"udp", cmd_udp, "[-l] HOST PORT: netcat-like UDP, one datagram per line"},
 };
 
 static void usage(FILE *f)
