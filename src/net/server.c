@@ -37,6 +37,19 @@ struct wire_server_s {
   unsigned is_pipe : 1;
   unsigned resolving : 1;
 
+  /* A connection that arrives when there is no memory for its socket is
+   * accepted into this handle and closed at once: libuv stops watching the
+   * listen socket until the pending connection is accepted, so leaving it
+   * there would stall the server for good. */
+  unsigned spare_busy : 1;
+  unsigned shed_pending : 1;
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } spare;
+
   int port;
   uv_getaddrinfo_t *gai;
   union {
@@ -128,12 +141,47 @@ void wire_server_unref(wire_server_t *srv)
 
 /* ---- accepting ----------------------------------------------------------- */
 
+static void accept_one(wire_server_t *srv);
+
+static void on_spare_closed(uv_handle_t *h)
+{
+  wire_server_t *srv = h->data;
+  srv->spare_busy = 0;
+  if (srv->shed_pending && !srv->closing) {
+    /* Another connection came while the spare was closing. */
+    srv->shed_pending = 0;
+    accept_one(srv);
+  }
+  wire__obj_unref(&srv->obj);
+}
+
+/* Accepts the pending connection into the spare handle and closes it. */
+static void shed_one(wire_server_t *srv)
+{
+  if (srv->spare_busy) {
+    srv->shed_pending = 1;
+    return;
+  }
+  uv_loop_t *uv = wire__uv(srv->obj.loop);
+  int err = srv->is_pipe ? uv_pipe_init(uv, &srv->spare.pipe, 0)
+                         : uv_tcp_init(uv, &srv->spare.tcp);
+  if (err < 0)
+    return;
+  srv->spare.handle.data = srv;
+  srv->spare_busy = 1;
+  wire__obj_ref(&srv->obj);
+  (void)uv_accept(&srv->h.stream, &srv->spare.stream);
+  uv_close(&srv->spare.handle, on_spare_closed);
+}
+
 static void accept_one(wire_server_t *srv)
 {
   wire_socket_t *s;
   int err = wire__socket_new(srv->obj.loop, srv->is_pipe, &s);
-  if (err < 0)
+  if (err < 0) {
+    shed_one(srv);
     goto fail;
+  }
   err = uv_accept(&srv->h.stream, &s->h.stream);
   if (err < 0) {
     s->flags |= WIRE__S_CLOSING | WIRE__S_USER_CLOSED;
