@@ -316,8 +316,12 @@ Test(core_errno, names_and_messages)
   cr_assert_str_eq(wire_strerror(WIRE_ECONNREFUSED), "connection refused");
   cr_assert_str_eq(wire_strerror(WIRE_ENOBUFS), "no buffer space available");
   cr_assert_str_eq(wire_strerror(WIRE_EOF), "end of file");
-  /* Unknown codes still give a string. */
-  cr_assert_not_null(wire_strerror(-123456));
-  cr_assert_not_null(wire_err_name(-123456));
+  /* Codes libuv knows and wire's list does not, and unknown codes, still
+   * give a string (and, under LeakSanitizer, leak nothing: uv_strerror
+   * mallocs one for an unknown code and never frees it). */
+  cr_assert_str_eq(wire_err_name(UV_ETXTBSY), "ETXTBSY");
+  cr_assert_str_eq(wire_strerror(UV_ETXTBSY), uv_strerror(UV_ETXTBSY));
+  cr_assert_not_null(strstr(wire_strerror(-123456), "-123456"));
+  cr_assert_not_null(strstr(wire_err_name(-123456), "-123456"));
   cr_assert_not_null(wire_err_name(0));
 }

@@ -12,6 +12,11 @@ _Static_assert((int)WIRE_EAI_AGAIN == (int)UV_EAI_AGAIN, "EAI values match libuv
 _Static_assert((int)WIRE_EAI_SOCKTYPE == (int)UV_EAI_SOCKTYPE, "EAI values match");
 _Static_assert((int)WIRE_ECANCELED == (int)UV_ECANCELED, "errno values match libuv");
 
+/* Codes outside the list are formatted here, per thread; the string stays
+ * valid until the next such call on the same thread. */
+static _Thread_local char unknown_msg[80];
+static _Thread_local char unknown_name[40];
+
 const char *wire_strerror(int err)
 {
   switch (err) {
@@ -21,7 +26,10 @@ const char *wire_strerror(int err)
     WIRE_ERRNO_MAP(WIRE_ERRNO_MSG_)
 #undef WIRE_ERRNO_MSG_
   default:
-    return uv_strerror(err);
+    /* Not uv_strerror: for a code it does not know it mallocs the string
+     * and never frees it. */
+    uv_strerror_r(err, unknown_msg, sizeof(unknown_msg));
+    return unknown_msg;
   }
 }
 
@@ -34,6 +42,7 @@ const char *wire_err_name(int err)
     WIRE_ERRNO_MAP(WIRE_ERRNO_NAME_)
 #undef WIRE_ERRNO_NAME_
   default:
-    return uv_err_name(err);
+    uv_err_name_r(err, unknown_name, sizeof(unknown_name));
+    return unknown_name;
   }
 }
