@@ -531,3 +531,39 @@ Test(net_server, server_options_applied)
   h_sink_free(&c.in);
   h_loop_done(loop);
 }
+
+Test(net_server, listen_on_name_closed_while_resolving)
+{
+  wire_loop_t *loop = h_loop_new();
+  sev_t e;
+  wire_server_t *srv = mk_server(loop, &e, NULL);
+  cr_assert_eq(wire_server_listen(srv, "localhost", 0, s_listen_cb), 0);
+  wire_server_close(srv, s_close_cb);
+  h_run(loop);
+  cr_assert_eq(e.listen_cbs, 1);
+  cr_assert_eq(e.listen_status, WIRE_ECANCELED);
+  cr_assert_eq(e.errors, 0);
+  cr_assert_eq(e.closes, 1);
+  h_loop_done(loop);
+}
+
+Test(net_server, listen_on_unresolvable_name)
+{
+  wire_loop_t *loop = h_loop_new();
+  sev_t e;
+  wire_server_t *srv = mk_server(loop, &e, NULL);
+  cr_assert_eq(wire_server_listen(srv, "nonexistent.invalid", 0, s_listen_cb),
+               0);
+  H_RUN_UNTIL(loop, e.listen_cbs == 1);
+  cr_assert(e.listen_status <= WIRE_EAI_ADDRFAMILY &&
+                e.listen_status >= WIRE_EAI_SOCKTYPE,
+            "status %s", wire_err_name(e.listen_status));
+  cr_assert_str_eq(e.log.s, "error listen_cb");
+  cr_assert_eq(e.last_error, e.listen_status);
+  wire_addr_t a;
+  cr_assert_eq(wire_server_address(srv, &a), WIRE_ENOTCONN);
+  wire_server_close(srv, NULL);
+  h_run(loop);
+  cr_assert_eq(e.closes, 1);
+  h_loop_done(loop);
+}

@@ -513,3 +513,101 @@ Test(stream_write, write_from_write_callback)
   h_sink_free(&pe.in);
   h_loop_done(loop);
 }
+
+Test(stream_write, writev_with_many_buffers)
+{
+  wire_loop_t *loop = h_loop_new();
+  wire_server_opts_t so = WIRE_SERVER_OPTS_INIT;
+  so.pause_on_connect = 1;
+  h_pair_t p;
+  h_pair_open(&p, loop, &so, NULL);
+  wev_t pe = {0};
+  w_attach(p.peer, &pe);
+  /* More views than one writev batch (64), some over the kernel's room. */
+  enum { NB = 300, SZ = 40000 };
+  char *big = malloc((size_t)NB * SZ);
+  h_fill(big, (size_t)NB * SZ, 0);
+  wire_buf_t *b = malloc(NB * sizeof(*b));
+  size_t total = 0;
+  for (int i = 0; i < NB; i++) {
+    size_t n = (size_t)(i % 7 == 0 ? SZ : 1 + i % 13);
+    b[i] = wire_buf(big + total, n);
+    total += n;
+  }
+  wlog_t w = {0};
+  wctx_t ctx = {&w, 0};
+  cr_assert_geq(wire_socket_writev(p.client, b, NB, on_wv, &ctx), 0);
+  free(b); /* the array is copied; only the bytes are borrowed */
+  cr_assert_geq(wire_socket_write(p.client, big + total, 5), 0);
+  total += 5;
+  wire_socket_end(p.client);
+  h_idle_turns(loop, 10);
+  wire_socket_resume(p.peer);
+  h_run(loop);
+  cr_assert_eq(w.n, 1);
+  cr_assert_eq(w.status[0], 0);
+  cr_assert_eq(pe.in.len, total);
+  cr_assert(h_check(pe.in.buf, total, 0), "bytes differ");
+  cr_assert_eq(pe.ends, 1);
+  free(big);
+  h_sink_free(&pe.in);
+  h_loop_done(loop);
+}
+
+Test(stream_write, writes_and_end_before_connect)
+{
+  wire_loop_t *loop = h_loop_new();
+  conn_t c;
+  wire_socket_t *s = start_client(loop, &c);
+  wev_t e = {0}, pe = {0};
+  w_attach(s, &e);
+  cr_assert_eq(wire_socket_write(s, "early ", 6), 1);
+  static char v[] = "bytes";
+  wire_buf_t b = wire_buf(v, 5);
+  wlog_t w = {0};
+  wctx_t ctx = {&w, 0};
+  cr_assert_eq(wire_socket_writev(s, &b, 1, on_wv, &ctx), 1);
+  wire_socket_end(s);
+  H_RUN_UNTIL(loop, c.peer != NULL);
+  w_attach(c.peer, &pe);
+  wire_server_close(c.srv, NULL);
+  h_run(loop);
+  cr_assert_eq(w.n, 1);
+  cr_assert_eq(w.status[0], 0);
+  cr_assert_eq(pe.in.len, 11);
+  cr_assert_eq(memcmp(pe.in.buf, "early bytes", 11), 0);
+  cr_assert_eq(pe.ends, 1);
+  cr_assert_eq(e.closes, 1);
+  cr_assert_eq(e.errors + pe.errors, 0);
+  h_sink_free(&pe.in);
+  h_loop_done(loop);
+}
+
+Test(stream_write, reset_after_end_with_pending_data)
+{
+  wire_loop_t *loop = h_loop_new();
+  wire_server_opts_t so = WIRE_SERVER_OPTS_INIT;
+  so.pause_on_connect = 1;
+  h_pair_t p;
+  h_pair_open(&p, loop, &so, NULL);
+  wev_t e = {0}, pe = {0};
+  w_attach(p.client, &e);
+  w_attach(p.peer, &pe);
+  static char big[8 << 20];
+  wlog_t w = {0};
+  wctx_t ctx = {&w, 0};
+  wire_buf_t b = wire_buf(big, sizeof(big));
+  cr_assert_geq(wire_socket_writev(p.client, &b, 1, on_wv, &ctx), 0);
+  wire_socket_end(p.client);
+  h_idle_turns(loop, 10);
+  wire_socket_reset(p.client, NULL);
+  wire_socket_resume(p.peer);
+  h_run(loop);
+  cr_assert_eq(w.n, 1);
+  /* Cancelled unless the kernel took all 8 MiB before the reset. */
+  cr_assert(w.status[0] == WIRE_ECANCELED || w.status[0] == 0);
+  cr_assert_eq(e.closes, 1);
+  cr_assert_eq(pe.closes, 1);
+  h_sink_free(&pe.in);
+  h_loop_done(loop);
+}
