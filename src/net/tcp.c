@@ -394,6 +394,13 @@ int wire_socket_open(wire_loop_t *loop, int fd, wire_socket_t **out)
     uv_close(&s->h.handle, on_closed);
     return err;
   }
+  /* A one-way fd (stdout is often a write-only pipe) behaves like Node's
+   * readable: false / writable: false: no read is started on it, and
+   * ending it sends nothing. */
+  if (!uv_is_readable(&s->h.stream))
+    s->flags |= WIRE__S_READ_EOF;
+  if (!uv_is_writable(&s->h.stream))
+    s->flags |= WIRE__S_SHUT_SENT | WIRE__S_SHUT_DONE;
   wire__stream_connected(s);
   *out = s;
   return 0;

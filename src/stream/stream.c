@@ -536,8 +536,10 @@ void wire__stream_shutdown_done(wire_socket_t *s, int status)
   s->flags |= WIRE__S_SHUT_DONE;
   if (HAS(s, WIRE__S_CLOSING))
     return;
-  /* ENOTCONN: the peer is already gone; the read side reports that. */
-  if (status < 0 && status != UV_ENOTCONN) {
+  /* ENOTCONN: the peer is already gone; the read side reports that.
+   * ENOTSOCK: a pipe has no shutdown; its close is its end of file. Node
+   * ignores both. */
+  if (status < 0 && status != UV_ENOTCONN && status != UV_ENOTSOCK) {
     wire__stream_fail(s, status);
     return;
   }
