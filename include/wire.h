@@ -9,6 +9,7 @@
 #include "wire/loop.h"
 #include "wire/stream.h"
 #include "wire/net.h"
+#include "wire/http.h"
 #include "wire/dgram.h"
 
 #endif

@@ -1,0 +1,1754 @@
+/* http.Server: HTTP/1.1 on any wire stream.
+ *
+ * A connection (conn_t) wraps one socket and one parser. Each request gets
+ * a block (msg_t) holding the request and its response, taken from a small
+ * per-server pool, so a steady stream of requests allocates nothing. The
+ * request's method, target and header lines are copied into the block as
+ * the parser hands them out (the read buffer is shared by the whole loop),
+ * which is what keeps the views the accessors return valid.
+ *
+ * Pipelining: the blocks of a connection form a queue in request order.
+ * Only the head of the queue writes to the socket; a later response that is
+ * ready first buffers its bytes in its block and goes out when it becomes
+ * the head. All writes of one loop turn leave in one writev (the stream
+ * engine coalesces them).
+ *
+ * Life of a block: created at the request's first byte; the request event
+ * fires at the end of its headers; body bytes go to the request's data
+ * callback; the user ends the response. When the response is ended and
+ * the request fully read (or the connection is gone), the block goes on the
+ * server's zombie list; an end-of-turn hook fires the finish events and
+ * returns the blocks to the pool, after the turn's writes were queued. A
+ * response whose connection closed before it was ended stays allocated
+ * until the user calls wire_http_res_end (which then returns WIRE_ECLOSED
+ * and frees it): end is the release, always call it once.
+ *
+ * Timeouts: one sweep timer per server (every second, unref'd) checks every
+ * connection's phase and when it began: headers (headers timeout, counted
+ * from the connection or the request's first byte), body (request timeout),
+ * idle between requests (keep-alive timeout). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/internal.h"
+#include "parser.h"
+#include "wire/http.h"
+
+#define POOL_MAX 64
+#define PIPELINE_MAX 64 /* requests parsed ahead of their responses */
+#define INLINE_BUF 1024
+#define INLINE_HDRS 24
+#define PENDING_MAX (256 * 1024)
+
+typedef struct conn_s conn_t;
+typedef struct msg_s msg_t;
+
+/* A header line copied into a block's buffer: offsets of NUL-terminated
+ * name and value. */
+typedef struct {
+  uint32_t name;
+  uint32_t value;
+} hdr_t;
+
+/* Growable storage with an inline start and a hard cap. */
+typedef struct {
+  char *p;
+  size_t len;
+  size_t cap;
+} sbuf_t;
+
+enum {
+  PHASE_HEADERS, /* waiting for / reading a request's head */
+  PHASE_BODY,    /* reading a request's body */
+  PHASE_WAIT,    /* request read, response not finished */
+  PHASE_IDLE     /* keep-alive, nothing in flight */
+};
+
+struct wire_http_req_s {
+  msg_t *m;
+  wire_http_req_data_cb on_data;
+  wire_http_req_event_cb on_end;
+  void *data;
+};
+
+struct wire_http_res_s {
+  msg_t *m;
+  wire_http_res_event_cb on_drain;
+  wire_http_res_event_cb on_finish;
+  wire_http_res_event_cb on_close;
+  void *data;
+};
+
+struct msg_s {
+  wire_http_req_t req;
+  wire_http_res_t res;
+  conn_t *conn; /* NULL once the connection is gone */
+  msg_t *next;  /* the connection's queue, or the zombie/pool list */
+  wire_http_server_t *srv;
+
+  /* Request: strings in buf, header index in hdrs. */
+  sbuf_t buf;
+  hdr_t *hdrs;
+  uint32_t nhdrs, hdrs_cap;
+  uint32_t ntrailers; /* trailers follow the headers in hdrs */
+  uint32_t method, url;
+  uint32_t field_start;
+  int version;
+  unsigned in_value : 1;
+  unsigned in_trailer : 1;
+  unsigned req_complete : 1;
+  unsigned req_paused : 1;
+  unsigned is_head : 1;
+  unsigned keep_alive : 1;
+
+  /* Response. */
+  int status;
+  const char *reason; /* static, or in rbuf */
+  sbuf_t rh;          /* response headers: "name\0value\0" pairs */
+  sbuf_t out;         /* bytes waiting for this block to be the head */
+  sbuf_t trailers;    /* "name: value\r\n" lines */
+  uint64_t content_length;
+  uint64_t body_sent;
+  unsigned head_sent : 1;
+  unsigned ended : 1;
+  unsigned chunked : 1;
+  unsigned has_cl : 1;
+  unsigned no_body : 1;
+  unsigned close_after : 1;
+  unsigned user_date : 1;
+  unsigned finished : 1; /* all bytes queued on the socket */
+  unsigned closed : 1;   /* the connection died first */
+  unsigned zombie : 1;
+  unsigned need_drain : 1;
+
+  char ibuf[INLINE_BUF];
+  hdr_t ihdrs[INLINE_HDRS];
+};
+
+struct conn_s {
+  wire_http_server_t *srv;
+  wire_socket_t *s;
+  conn_t *prev, *next;
+  wire_http_parser_t parser;
+  msg_t *head, *tail; /* requests in order; head is the one writing */
+  msg_t *cur;         /* the request being parsed */
+  char *pending;      /* unparsed input kept over a pause */
+  size_t pending_len;
+  uint64_t since; /* when the phase began (loop ms) */
+  unsigned nmsgs;
+  unsigned nrequests;
+  uint8_t phase;
+  unsigned paused : 1;    /* parsing stopped; socket paused */
+  unsigned peer_ended : 1;
+  unsigned closing : 1;   /* close after the last response */
+  unsigned dead : 1;      /* socket closing */
+  unsigned in_parse : 1;
+  uint64_t req_start; /* the current request's first byte (loop ms) */
+};
+
+struct wire_http_server_s {
+  wire__obj_t obj;
+  wire_http_server_opts_t o;
+  wire_http_parser_settings_t ps;
+  wire_server_t *net;
+  wire_timer_t *sweep;
+  wire__flush_t gc;
+
+  wire_http_request_cb on_request;
+  wire_http_connection_cb on_connection;
+  wire_http_request_cb on_check_continue;
+  wire_http_request_cb on_check_expectation;
+  wire_http_upgrade_cb on_connect;
+  wire_http_upgrade_cb on_upgrade;
+  wire_http_client_error_cb on_client_error;
+  wire_http_server_event_cb on_listening;
+  wire_http_server_event_cb on_close;
+  wire_http_server_event_cb close_cb;
+  wire_http_listen_cb listen_cb;
+  void *data;
+
+  conn_t *conns;
+  unsigned nconns;
+  msg_t *pool;
+  unsigned npool;
+  msg_t *zombies;
+  conn_t *dead_conns; /* handed over; freed by the end-of-turn hook */
+
+  char ka_line[80]; /* "Connection: keep-alive\r\nKeep-Alive: ...", Node's */
+  size_t ka_len;
+  char date[40]; /* "Date: ...\r\n" */
+  size_t date_len;
+  time_t date_sec;
+
+  unsigned closing : 1;
+  unsigned net_closed : 1;
+  unsigned sweep_closed : 1;
+  unsigned finished : 1;
+};
+
+static void conn_resume(conn_t *c);
+static void conn_close(conn_t *c);
+static void hand_over(conn_t *c, const char *head, size_t head_len);
+static void msg_maybe_release(msg_t *m);
+static void conn_finish(conn_t *c);
+static void pipeline_advance(conn_t *c);
+static void server_maybe_finish(wire_http_server_t *srv);
+
+/* ---- small buffers ------------------------------------------------------- */
+
+static int sbuf_add(sbuf_t *b, char *inline_buf, const char *p, size_t n,
+                    size_t limit)
+{
+  if (n > limit || b->len > limit - n)
+    return WIRE_ETOOBIG;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    while (cap < b->len + n)
+      cap *= 2;
+    char *q;
+    if (b->p == inline_buf || b->p == NULL) {
+      q = wire__malloc(cap);
+      if (q != NULL && b->len > 0)
+        memcpy(q, b->p, b->len);
+    } else {
+      q = wire__realloc(b->p, cap);
+    }
+    if (q == NULL)
+      return WIRE_ENOMEM;
+    b->p = q;
+    b->cap = cap;
+  }
+  if (n > 0)
+    memcpy(b->p + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+static void sbuf_free(sbuf_t *b, char *inline_buf)
+{
+  if (b->p != inline_buf)
+    wire__free(b->p);
+  b->p = inline_buf;
+  b->len = 0;
+  b->cap = inline_buf != NULL ? INLINE_BUF : 0;
+}
+
+/* ---- status texts and the Date cache ------------------------------------ */
+
+const char *wire_http_status_text(int status)
+{
+  switch (status) {
+  case 100: return "Continue";
+  case 101: return "Switching Protocols";
+  case 102: return "Processing";
+  case 103: return "Early Hints";
+  case 200: return "OK";
+  case 201: return "Created";
+  case 202: return "Accepted";
+  case 203: return "Non-Authoritative Information";
+  case 204: return "No Content";
+  case 205: return "Reset Content";
+  case 206: return "Partial Content";
+  case 300: return "Multiple Choices";
+  case 301: return "Moved Permanently";
+  case 302: return "Found";
+  case 303: return "See Other";
+  case 304: return "Not Modified";
+  case 307: return "Temporary Redirect";
+  case 308: return "Permanent Redirect";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 406: return "Not Acceptable";
+  case 408: return "Request Timeout";
+  case 409: return "Conflict";
+  case 410: return "Gone";
+  case 411: return "Length Required";
+  case 412: return "Precondition Failed";
+  case 413: return "Payload Too Large";
+  case 414: return "URI Too Long";
+  case 415: return "Unsupported Media Type";
+  case 416: return "Range Not Satisfiable";
+  case 417: return "Expectation Failed";
+  case 426: return "Upgrade Required";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 501: return "Not Implemented";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  case 505: return "HTTP Version Not Supported";
+  default: return "";
+  }
+}
+
+/* The Date header line, formatted once per second. */
+static const char *date_line(wire_http_server_t *srv, size_t *len)
+{
+  time_t now = time(NULL);
+  if (now != srv->date_sec) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    srv->date_len = strftime(srv->date, sizeof(srv->date),
+                             "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    srv->date_sec = now;
+  }
+  *len = srv->date_len;
+  return srv->date;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
+{
+  msg_t *m = srv->pool;
+  if (m != NULL) {
+    srv->pool = m->next;
+    srv->npool--;
+  } else {
+    m = wire__malloc(sizeof(*m));
+    if (m == NULL)
+      return NULL;
+  }
+  /* Clear the header part only: the inline buffers need no zeroing. */
+  memset(m, 0, offsetof(msg_t, ibuf));
+  m->srv = srv;
+  m->conn = c;
+  m->req.m = m;
+  m->res.m = m;
+  m->buf.p = m->ibuf;
+  m->buf.cap = INLINE_BUF;
+  m->hdrs = m->ihdrs;
+  m->hdrs_cap = INLINE_HDRS;
+  m->status = 200;
+  return m;
+}
+
+static void msg_free(msg_t *m)
+{
+  wire_http_server_t *srv = m->srv;
+  sbuf_free(&m->buf, m->ibuf);
+  sbuf_free(&m->rh, NULL);
+  sbuf_free(&m->out, NULL);
+  sbuf_free(&m->trailers, NULL);
+  if (m->hdrs != m->ihdrs)
+    wire__free(m->hdrs);
+  if (srv->npool < POOL_MAX) {
+    m->next = srv->pool;
+    srv->pool = m;
+    srv->npool++;
+  } else {
+    wire__free(m);
+  }
+}
+
+/* End-of-turn hook: finish events, then the blocks go back to the pool. */
+static void on_gc(wire__flush_t *f)
+{
+  wire_http_server_t *srv =
+      (wire_http_server_t *)((char *)f - offsetof(wire_http_server_t, gc));
+  wire__obj_ref(&srv->obj);
+  while (srv->zombies != NULL) {
+    msg_t *m = srv->zombies;
+    srv->zombies = m->next;
+    if (m->finished && m->res.on_finish != NULL)
+      m->res.on_finish(&m->res, m->res.data);
+    msg_free(m);
+  }
+  while (srv->dead_conns != NULL) {
+    conn_t *c = srv->dead_conns;
+    srv->dead_conns = c->next;
+    wire__free(c);
+  }
+  server_maybe_finish(srv);
+  wire__obj_unref(&srv->obj);
+}
+
+/* A block is released when its response was ended by the user and its
+ * request is fully read, or its connection is gone. */
+static void msg_maybe_release(msg_t *m)
+{
+  if (m->zombie || !m->ended)
+    return;
+  if (!m->req_complete && !m->closed)
+    return;
+  if (m->conn != NULL && m->conn->head == m)
+    return; /* still the head: pipeline_advance unlinks it first */
+  m->zombie = 1;
+  m->next = m->srv->zombies;
+  m->srv->zombies = m;
+  wire__flush_queue(m->srv->obj.loop, &m->srv->gc);
+}
+
+/* ---- request accessors ------------------------------------------------- */
+
+const char *wire_http_req_method(const wire_http_req_t *req)
+{
+  return req->m->buf.p + req->m->method;
+}
+
+const char *wire_http_req_url(const wire_http_req_t *req)
+{
+  return req->m->buf.p + req->m->url;
+}
+
+int wire_http_req_version(const wire_http_req_t *req)
+{
+  return req->m->version;
+}
+
+static const char *find_hdr(const msg_t *m, uint32_t from, uint32_t to,
+                            const char *name)
+{
+  for (uint32_t i = from; i < to; i++) {
+    if (strcasecmp(m->buf.p + m->hdrs[i].name, name) == 0)
+      return m->buf.p + m->hdrs[i].value;
+  }
+  return NULL;
+}
+
+const char *wire_http_req_header(const wire_http_req_t *req, const char *name)
+{
+  const msg_t *m = req->m;
+  return find_hdr(m, 0, m->nhdrs, name);
+}
+
+size_t wire_http_req_header_count(const wire_http_req_t *req)
+{
+  return req->m->nhdrs;
+}
+
+int wire_http_req_header_at(const wire_http_req_t *req, size_t i,
+                            const char **name, const char **value)
+{
+  const msg_t *m = req->m;
+  if (i >= m->nhdrs)
+    return WIRE_EINVAL;
+  *name = m->buf.p + m->hdrs[i].name;
+  *value = m->buf.p + m->hdrs[i].value;
+  return 0;
+}
+
+const char *wire_http_req_trailer(const wire_http_req_t *req,
+                                  const char *name)
+{
+  const msg_t *m = req->m;
+  return find_hdr(m, m->nhdrs, m->nhdrs + m->ntrailers, name);
+}
+
+wire_socket_t *wire_http_req_socket(const wire_http_req_t *req)
+{
+  return req->m->conn != NULL ? req->m->conn->s : NULL;
+}
+
+void wire_http_req_on_data(wire_http_req_t *req, wire_http_req_data_cb cb)
+{
+  req->on_data = cb;
+}
+
+void wire_http_req_on_end(wire_http_req_t *req, wire_http_req_event_cb cb)
+{
+  req->on_end = cb;
+}
+
+void wire_http_req_set_data(wire_http_req_t *req, void *data)
+{
+  req->data = data;
+}
+
+void *wire_http_req_data(const wire_http_req_t *req)
+{
+  return req->data;
+}
+
+void wire_http_req_pause(wire_http_req_t *req)
+{
+  msg_t *m = req->m;
+  m->req_paused = 1;
+  if (m->conn != NULL && m->conn->cur == m && !m->conn->paused) {
+    m->conn->paused = 1;
+    wire_socket_pause(m->conn->s);
+  }
+}
+
+void wire_http_req_resume(wire_http_req_t *req)
+{
+  msg_t *m = req->m;
+  m->req_paused = 0;
+  if (m->conn != NULL && m->conn->paused && !m->conn->in_parse)
+    conn_resume(m->conn);
+}
+
+/* ---- parser callbacks -------------------------------------------------- */
+
+static int buf_piece(msg_t *m, const char *at, size_t len, int last)
+{
+  size_t limit = m->srv->o.max_header_size * 2 + 1024;
+  int err = sbuf_add(&m->buf, m->ibuf, at, len, limit);
+  if (err == 0 && last)
+    err = sbuf_add(&m->buf, m->ibuf, "", 1, limit);
+  return err;
+}
+
+static int on_message_begin(wire_http_parser_t *p)
+{
+  conn_t *c = p->data;
+  msg_t *m = msg_new(c->srv, c);
+  if (m == NULL)
+    return WIRE_ENOMEM;
+  c->cur = m;
+  if (c->tail != NULL)
+    c->tail->next = m;
+  else
+    c->head = m;
+  c->tail = m;
+  c->nmsgs++;
+  uint64_t now = wire_loop_now(c->srv->obj.loop);
+  if (c->phase == PHASE_IDLE) {
+    c->phase = PHASE_HEADERS;
+    c->since = now;
+  }
+  c->req_start = now;
+  return 0;
+}
+
+static int on_method(wire_http_parser_t *p, const char *at, size_t len,
+                     int last)
+{
+  conn_t *c = p->data;
+  return buf_piece(c->cur, at, len, last);
+}
+
+static int on_url(wire_http_parser_t *p, const char *at, size_t len, int last)
+{
+  conn_t *c = p->data;
+  msg_t *m = c->cur;
+  if (m->url == 0 && m->buf.len > 0 && m->buf.p[m->buf.len - 1] == '\0')
+    m->url = (uint32_t)m->buf.len;
+  return buf_piece(m, at, len, last);
+}
+
+static int add_field(msg_t *m, const char *at, size_t len, int last)
+{
+  if (m->in_value || m->field_start == 0) {
+    /* A new field line begins. */
+    m->in_value = 0;
+    m->field_start = (uint32_t)m->buf.len;
+    if (m->field_start == 0)
+      m->field_start = 0; /* the buffer always holds method and url */
+  }
+  return buf_piece(m, at, len, last);
+}
+
+static int add_value(msg_t *m, const char *at, size_t len, int last,
+                     int trailer)
+{
+  if (!m->in_value) {
+    m->in_value = 1;
+    uint32_t n = m->nhdrs + m->ntrailers;
+    if (n == m->hdrs_cap) {
+      uint32_t cap = m->hdrs_cap * 2;
+      hdr_t *h = wire__malloc(cap * sizeof(*h));
+      if (h == NULL)
+        return WIRE_ENOMEM;
+      memcpy(h, m->hdrs, n * sizeof(*h));
+      if (m->hdrs != m->ihdrs)
+        wire__free(m->hdrs);
+      m->hdrs = h;
+      m->hdrs_cap = cap;
+    }
+    m->hdrs[n].name = m->field_start;
+    m->hdrs[n].value = (uint32_t)m->buf.len;
+    if (trailer)
+      m->ntrailers++;
+    else
+      m->nhdrs++;
+  }
+  int err = buf_piece(m, at, len, 0);
+  if (err == 0 && last) {
+    /* Trim whitespace a split value may have ended with (parser.h). */
+    uint32_t start = m->hdrs[m->nhdrs + m->ntrailers - 1].value;
+    while (m->buf.len > start &&
+           (m->buf.p[m->buf.len - 1] == ' ' || m->buf.p[m->buf.len - 1] == '\t'))
+      m->buf.len--;
+    err = buf_piece(m, "", 0, 1);
+    m->field_start = 0;
+  }
+  return err;
+}
+
+static int on_header_field(wire_http_parser_t *p, const char *at, size_t len,
+                           int last)
+{
+  conn_t *c = p->data;
+  return add_field(c->cur, at, len, last);
+}
+
+static int on_header_value(wire_http_parser_t *p, const char *at, size_t len,
+                           int last)
+{
+  conn_t *c = p->data;
+  return add_value(c->cur, at, len, last, 0);
+}
+
+static int on_trailer_field(wire_http_parser_t *p, const char *at,
+                            size_t len, int last)
+{
+  conn_t *c = p->data;
+  c->cur->in_trailer = 1;
+  return add_field(c->cur, at, len, last);
+}
+
+static int on_trailer_value(wire_http_parser_t *p, const char *at,
+                            size_t len, int last)
+{
+  conn_t *c = p->data;
+  return add_value(c->cur, at, len, last, 1);
+}
+
+static void send_raw(conn_t *c, const char *p, size_t n)
+{
+  if (!c->dead)
+    wire_socket_write(c->s, p, n);
+}
+
+/* Answers a request the application never sees (417, automatic errors). */
+static void simple_response(msg_t *m, int status)
+{
+  wire_http_res_set_header(&m->res, "Connection", "close");
+  wire_http_res_write_head(&m->res, status, NULL);
+  wire_http_res_end(&m->res, NULL, 0);
+}
+
+static int on_headers_complete(wire_http_parser_t *p)
+{
+  conn_t *c = p->data;
+  wire_http_server_t *srv = c->srv;
+  msg_t *m = c->cur;
+  m->version = p->http_major * 10 + p->http_minor;
+  m->is_head = p->method == WIRE_HTTP_HEAD;
+  m->keep_alive = wire_http_should_keep_alive(p) && !c->closing;
+  c->nrequests++;
+  if (srv->o.max_requests_per_socket > 0 &&
+      c->nrequests >= srv->o.max_requests_per_socket)
+    m->keep_alive = 0;
+  if (!m->keep_alive)
+    c->closing = 1;
+  c->phase = PHASE_BODY;
+  c->since = wire_loop_now(srv->obj.loop);
+
+  if (p->flags & WIRE_HTTP_F_UPGRADE) {
+    int is_connect = p->method == WIRE_HTTP_CONNECT;
+    wire_http_upgrade_cb cb = is_connect ? srv->on_connect : srv->on_upgrade;
+    if (cb == NULL) {
+      /* Nobody takes the stream: close the connection (issue 4). */
+      conn_close(c);
+      return WIRE_HTTP_CB_PAUSE;
+    }
+    return WIRE_HTTP_CB_UPGRADE;
+  }
+
+  wire__obj_ref(&srv->obj);
+  if (p->flags & WIRE_HTTP_F_EXPECT_OTHER) {
+    if (srv->on_check_expectation != NULL)
+      srv->on_check_expectation(srv, &m->req, &m->res, srv->data);
+    else
+      simple_response(m, 417);
+  } else if ((p->flags & WIRE_HTTP_F_EXPECT_CONTINUE) && m->version >= 11) {
+    if (srv->on_check_continue != NULL) {
+      srv->on_check_continue(srv, &m->req, &m->res, srv->data);
+    } else {
+      wire_http_res_write_continue(&m->res);
+      if (srv->on_request != NULL)
+        srv->on_request(srv, &m->req, &m->res, srv->data);
+    }
+  } else if (srv->on_request != NULL) {
+    srv->on_request(srv, &m->req, &m->res, srv->data);
+  }
+  wire__obj_unref(&srv->obj);
+  if (c->dead || m->req_paused)
+    return WIRE_HTTP_CB_PAUSE;
+  return 0;
+}
+
+static int on_body(wire_http_parser_t *p, const char *at, size_t len)
+{
+  conn_t *c = p->data;
+  msg_t *m = c->cur;
+  if (m->req.on_data != NULL && !m->closed)
+    m->req.on_data(&m->req, at, len, m->req.data);
+  if (c->dead || m->req_paused)
+    return WIRE_HTTP_CB_PAUSE;
+  return 0;
+}
+
+static int on_message_complete(wire_http_parser_t *p)
+{
+  conn_t *c = p->data;
+  msg_t *m = c->cur;
+  c->cur = NULL;
+  m->req_complete = 1;
+  if (c->phase == PHASE_BODY) {
+    c->phase = PHASE_WAIT;
+    c->since = wire_loop_now(c->srv->obj.loop);
+  }
+  if (m->req.on_end != NULL && !m->closed)
+    m->req.on_end(&m->req, m->req.data);
+  msg_maybe_release(m);
+  if (c->dead)
+    return WIRE_HTTP_CB_PAUSE;
+  /* Bound the requests parsed ahead of their responses. */
+  if (c->nmsgs >= PIPELINE_MAX || c->closing)
+    return WIRE_HTTP_CB_PAUSE;
+  return 0;
+}
+
+/* ---- the response ------------------------------------------------------- */
+
+static int valid_token(const char *s)
+{
+  if (*s == '\0')
+    return 0;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch) != NULL)
+      return 0;
+  }
+  return 1;
+}
+
+static int valid_value(const char *s)
+{
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if ((ch < 32 && ch != '\t') || ch == 127)
+      return 0;
+  }
+  return 1;
+}
+
+/* Response headers live in rh as "name\0value\0" pairs; a removed pair has
+ * its name's first byte set to '\0'. */
+static const char *rh_find(const msg_t *m, const char *name, size_t *at)
+{
+  size_t i = 0;
+  while (i < m->rh.len) {
+    const char *n = m->rh.p + i;
+    size_t nl = strlen(n);
+    const char *v = n + nl + 1;
+    size_t vl = strlen(v);
+    if (nl > 0 && strcasecmp(n, name) == 0) {
+      if (at != NULL)
+        *at = i;
+      return v;
+    }
+    i += nl + vl + 2;
+  }
+  return NULL;
+}
+
+int wire_http_res_set_status(wire_http_res_t *res, int status,
+                             const char *reason)
+{
+  msg_t *m = res->m;
+  if (m->head_sent)
+    return WIRE_EALREADY;
+  if (status < 100 || status > 999)
+    return WIRE_EINVAL;
+  if (reason != NULL && !valid_value(reason))
+    return WIRE_EINVAL;
+  m->status = status;
+  if (reason != NULL) {
+    /* Kept with the headers as a pair named "" so it shares their life. */
+    size_t off = m->rh.len;
+    int err = sbuf_add(&m->rh, NULL, "\0", 1, SIZE_MAX);
+    if (err == 0)
+      err = sbuf_add(&m->rh, NULL, reason, strlen(reason) + 1, SIZE_MAX);
+    if (err < 0)
+      return err;
+    m->reason = (const char *)(uintptr_t)(off + 1); /* offset, see head */
+    m->reason = NULL;
+    m->reason = m->rh.p + off + 1;
+  }
+  return 0;
+}
+
+int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
+{
+  msg_t *m = res->m;
+  if (m->head_sent)
+    return WIRE_EALREADY;
+  size_t at;
+  while (rh_find(m, name, &at) != NULL)
+    m->rh.p[at] = '\0';
+  return 0;
+}
+
+int wire_http_res_append_header(wire_http_res_t *res, const char *name,
+                                const char *value)
+{
+  msg_t *m = res->m;
+  if (m->head_sent)
+    return WIRE_EALREADY;
+  if (!valid_token(name) || !valid_value(value))
+    return WIRE_EINVAL;
+  /* The reason phrase may point into rh: keep it valid across growth. */
+  size_t reason_off = 0;
+  if (m->reason != NULL && m->rh.p != NULL && m->reason >= m->rh.p &&
+      m->reason < m->rh.p + m->rh.len)
+    reason_off = (size_t)(m->reason - m->rh.p) + 1;
+  int err = sbuf_add(&m->rh, NULL, name, strlen(name) + 1, SIZE_MAX);
+  if (err == 0)
+    err = sbuf_add(&m->rh, NULL, value, strlen(value) + 1, SIZE_MAX);
+  if (reason_off > 0)
+    m->reason = m->rh.p + reason_off - 1;
+  return err;
+}
+
+int wire_http_res_set_header(wire_http_res_t *res, const char *name,
+                             const char *value)
+{
+  if (!valid_token(name) || !valid_value(value))
+    return WIRE_EINVAL;
+  int err = wire_http_res_remove_header(res, name);
+  if (err < 0)
+    return err;
+  return wire_http_res_append_header(res, name, value);
+}
+
+const char *wire_http_res_get_header(const wire_http_res_t *res,
+                                     const char *name)
+{
+  return rh_find(res->m, name, NULL);
+}
+
+int wire_http_res_headers_sent(const wire_http_res_t *res)
+{
+  return res->m->head_sent;
+}
+
+wire_http_req_t *wire_http_res_req(const wire_http_res_t *res)
+{
+  return &res->m->req;
+}
+
+void wire_http_res_on_drain(wire_http_res_t *res, wire_http_res_event_cb cb)
+{
+  res->on_drain = cb;
+}
+void wire_http_res_on_finish(wire_http_res_t *res, wire_http_res_event_cb cb)
+{
+  res->on_finish = cb;
+}
+void wire_http_res_on_close(wire_http_res_t *res, wire_http_res_event_cb cb)
+{
+  res->on_close = cb;
+}
+void wire_http_res_set_data(wire_http_res_t *res, void *data)
+{
+  res->data = data;
+}
+void *wire_http_res_data(const wire_http_res_t *res)
+{
+  return res->data;
+}
+
+/* Bytes of this response: to the socket if it is the head, else kept. */
+static int res_out(msg_t *m, const char *p, size_t n)
+{
+  conn_t *c = m->conn;
+  if (c == NULL || c->dead)
+    return WIRE_ECLOSED;
+  if (c->head == m) {
+    int r = wire_socket_write(c->s, p, n);
+    if (r == 0)
+      m->need_drain = 1;
+    return r;
+  }
+  int err = sbuf_add(&m->out, NULL, p, n, 64u * 1024 * 1024);
+  return err < 0 ? err : 1;
+}
+
+static char *put(char *p, const char *s, size_t n)
+{
+  memcpy(p, s, n);
+  return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+  char tmp[24];
+  int i = 0;
+  do {
+    tmp[i++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (i > 0)
+    *p++ = tmp[--i];
+  return p;
+}
+
+/* Builds and queues the head. body_len is known when end() sends the whole
+ * body at once (>= 0) or unknown (-1). */
+static int send_head(msg_t *m, int64_t body_len)
+{
+  conn_t *c = m->conn;
+  wire_http_server_t *srv = m->srv;
+  if (c == NULL || c->dead)
+    return WIRE_ECLOSED;
+  m->head_sent = 1;
+  int status = m->status;
+  m->no_body = m->is_head || status == 204 || status == 304 ||
+               (status >= 100 && status < 200);
+
+  const char *cl = rh_find(m, "Content-Length", NULL);
+  const char *te = rh_find(m, "Transfer-Encoding", NULL);
+  const char *conn_hdr = rh_find(m, "Connection", NULL);
+  m->user_date = rh_find(m, "Date", NULL) != NULL;
+  if (conn_hdr != NULL && strcasecmp(conn_hdr, "close") == 0)
+    m->close_after = 1;
+  if (!m->keep_alive || c->closing)
+    m->close_after = 1;
+  if (cl != NULL) {
+    m->has_cl = 1;
+    m->content_length = strtoull(cl, NULL, 10);
+  } else if (te != NULL) {
+    m->chunked = strstr(te, "chunked") != NULL;
+  } else if (!m->no_body && body_len < 0) {
+    if (m->version >= 11)
+      m->chunked = 1;
+    else
+      m->close_after = 1; /* HTTP/1.0: the body ends at the close */
+  }
+  if (m->close_after)
+    c->closing = 1;
+
+  const char *reason = m->reason != NULL ? m->reason
+                                         : wire_http_status_text(status);
+  size_t dlen;
+  const char *date = date_line(srv, &dlen);
+  size_t need = 64 + strlen(reason) + m->rh.len * 2 + dlen;
+  char stack[2048];
+  char *head = need <= sizeof(stack) ? stack : wire__malloc(need);
+  if (head == NULL)
+    return WIRE_ENOMEM;
+  char *p = head;
+  p = put(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+  p = put_u64(p, (uint64_t)status);
+  *p++ = ' ';
+  p = put(p, reason, strlen(reason));
+  p = put(p, "\r\n", 2);
+  size_t i = 0;
+  while (i < m->rh.len) {
+    const char *n = m->rh.p + i;
+    size_t nl = strlen(n);
+    const char *v = n + nl + 1;
+    size_t vl = strlen(v);
+    if (nl > 0) {
+      p = put(p, n, nl);
+      p = put(p, ": ", 2);
+      p = put(p, v, vl);
+      p = put(p, "\r\n", 2);
+    }
+    i += nl + vl + 2;
+  }
+  if (!m->user_date)
+    p = put(p, date, dlen);
+  int informational = status >= 100 && status < 200;
+  if (!informational) {
+    if (conn_hdr == NULL) {
+      if (m->close_after)
+        p = put(p, "Connection: close\r\n", 19);
+      else
+        p = put(p, srv->ka_line, srv->ka_len);
+    }
+    if (!m->has_cl && !m->chunked && body_len >= 0 && status != 204 &&
+        status != 304) {
+      p = put(p, "Content-Length: ", 16);
+      p = put_u64(p, (uint64_t)body_len);
+      p = put(p, "\r\n", 2);
+    }
+    if (m->chunked && te == NULL)
+      p = put(p, "Transfer-Encoding: chunked\r\n", 28);
+  }
+  p = put(p, "\r\n", 2);
+  int r = res_out(m, head, (size_t)(p - head));
+  if (head != stack)
+    wire__free(head);
+  return r;
+}
+
+int wire_http_res_write_head(wire_http_res_t *res, int status,
+                             const char *reason)
+{
+  msg_t *m = res->m;
+  if (m->head_sent)
+    return WIRE_EALREADY;
+  int err = wire_http_res_set_status(res, status, reason);
+  if (err < 0)
+    return err;
+  if (status >= 100 && status < 200 && status != 101) {
+    /* An interim response: sent now, the final one follows. */
+    err = send_head(m, -1);
+    m->head_sent = 0;
+    m->chunked = 0;
+    m->status = 200;
+    m->reason = NULL;
+    m->rh.len = 0;
+    return err < 0 ? err : 0;
+  }
+  return 0; /* sent with the first write or end, as Node's writeHead */
+}
+
+int wire_http_res_flush_headers(wire_http_res_t *res)
+{
+  msg_t *m = res->m;
+  if (m->head_sent)
+    return 0;
+  int r = send_head(m, -1);
+  return r < 0 ? r : 0;
+}
+
+int wire_http_res_write_continue(wire_http_res_t *res)
+{
+  msg_t *m = res->m;
+  if (m->conn == NULL || m->conn->dead)
+    return WIRE_ECLOSED;
+  static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  int r = res_out(m, cont, sizeof(cont) - 1);
+  return r < 0 ? r : 0;
+}
+
+static int body_out(msg_t *m, const char *buf, size_t len)
+{
+  if (m->no_body || len == 0)
+    return 1;
+  if (m->has_cl && m->body_sent + len > m->content_length)
+    return WIRE_EINVAL; /* more than the Content-Length promised */
+  m->body_sent += len;
+  if (!m->chunked)
+    return res_out(m, buf, len);
+  char hex[24];
+  int n = snprintf(hex, sizeof(hex), "%zx\r\n", len);
+  int r = res_out(m, hex, (size_t)n);
+  if (r >= 0)
+    r = res_out(m, buf, len);
+  if (r >= 0)
+    r = res_out(m, "\r\n", 2);
+  return r;
+}
+
+int wire_http_res_write(wire_http_res_t *res, const void *buf, size_t len)
+{
+  msg_t *m = res->m;
+  if (m->ended)
+    return WIRE_EWRITEAFTEREND;
+  if (m->conn == NULL || m->conn->dead)
+    return WIRE_ECLOSED;
+  if (!m->head_sent) {
+    int r = send_head(m, -1);
+    if (r < 0)
+      return r;
+  }
+  return body_out(m, buf, len);
+}
+
+int wire_http_res_add_trailer(wire_http_res_t *res, const char *name,
+                              const char *value)
+{
+  msg_t *m = res->m;
+  if (m->ended)
+    return WIRE_EWRITEAFTEREND;
+  if (!valid_token(name) || !valid_value(value))
+    return WIRE_EINVAL;
+  int err = sbuf_add(&m->trailers, NULL, name, strlen(name), SIZE_MAX);
+  if (err == 0)
+    err = sbuf_add(&m->trailers, NULL, ": ", 2, SIZE_MAX);
+  if (err == 0)
+    err = sbuf_add(&m->trailers, NULL, value, strlen(value), SIZE_MAX);
+  if (err == 0)
+    err = sbuf_add(&m->trailers, NULL, "\r\n", 2, SIZE_MAX);
+  return err;
+}
+
+int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
+{
+  msg_t *m = res->m;
+  if (m->ended)
+    return WIRE_EWRITEAFTEREND;
+  m->ended = 1;
+  conn_t *c = m->conn;
+  if (c == NULL || c->dead) {
+    /* The connection went away: end releases the orphan. */
+    if (c == NULL)
+      msg_maybe_release(m);
+    return WIRE_ECLOSED;
+  }
+  int r = 1;
+  if (!m->head_sent)
+    r = send_head(m, m->has_cl || rh_find(m, "Transfer-Encoding", NULL)
+                         ? -1
+                         : (int64_t)len);
+  if (r >= 0 && len > 0)
+    r = body_out(m, buf, len);
+  if (r >= 0 && m->chunked && !m->no_body) {
+    r = res_out(m, "0\r\n", 3);
+    if (r >= 0 && m->trailers.len > 0)
+      r = res_out(m, m->trailers.p, m->trailers.len);
+    if (r >= 0)
+      r = res_out(m, "\r\n", 2);
+  }
+  if (c->head == m)
+    pipeline_advance(c);
+  else
+    msg_maybe_release(m);
+  return r < 0 ? r : 0;
+}
+
+/* The head's response is complete: unlink it, let the next one write what
+ * it buffered, then decide the connection's fate. */
+static void pipeline_advance(conn_t *c)
+{
+  while (c->head != NULL && c->head->ended) {
+    msg_t *m = c->head;
+    c->head = m->next;
+    if (c->head == NULL)
+      c->tail = NULL;
+    m->next = NULL;
+    c->nmsgs--;
+    m->finished = 1;
+    int close_after = m->close_after;
+    msg_maybe_release(m);
+    if (close_after) {
+      /* Connection: close: nothing after this response. */
+      c->closing = 1;
+      conn_finish(c);
+      return;
+    }
+    msg_t *n = c->head;
+    if (n != NULL && n->out.len > 0) {
+      wire_socket_write(c->s, n->out.p, n->out.len);
+      sbuf_free(&n->out, NULL);
+    }
+  }
+  if (c->head == NULL) {
+    if (c->peer_ended) {
+      conn_finish(c);
+      return;
+    }
+    if (c->cur == NULL) {
+      c->phase = PHASE_IDLE;
+      c->since = wire_loop_now(c->srv->obj.loop);
+    }
+  }
+  if (c->paused && !c->in_parse && (c->cur == NULL || !c->cur->req_paused))
+    conn_resume(c);
+}
+
+/* ---- the connection ----------------------------------------------------- */
+
+static void client_error(conn_t *c, int err, int status)
+{
+  wire_http_server_t *srv = c->srv;
+  if (c->dead)
+    return;
+  if (srv->on_client_error != NULL) {
+    c->dead = 1;
+    wire__obj_ref(&srv->obj);
+    srv->on_client_error(srv, c->s, err, srv->data);
+    wire__obj_unref(&srv->obj);
+    return;
+  }
+  if (c->head != NULL && c->head->head_sent) {
+    /* A response is already on its way: just drop the connection. */
+    conn_close(c);
+    return;
+  }
+  if (status == 0)
+    status = 400;
+  char buf[160];
+  int n = snprintf(buf, sizeof(buf),
+                   "HTTP/1.1 %d %s\r\nConnection: close\r\n"
+                   "Content-Length: 0\r\n\r\n",
+                   status, wire_http_status_text(status));
+  /* Responses queued behind are abandoned: the connection is going. */
+  send_raw(c, buf, (size_t)n);
+  conn_finish(c);
+}
+
+/* Runs the parser over data; keeps what a pause left over. */
+static void conn_parse(conn_t *c, const char *data, size_t len)
+{
+  size_t nread = 0;
+  c->in_parse = 1;
+  int err = wire_http_parser_execute(&c->parser, data, len, &nread);
+  c->in_parse = 0;
+  if (c->dead)
+    return;
+  if (err < 0) {
+    int status = wire_http_error_status(c->parser.error);
+    if (err == WIRE_ENOMEM)
+      status = 503;
+    client_error(c, err, status);
+    return;
+  }
+  if (c->parser.upgraded) {
+    hand_over(c, data + nread, len - nread);
+    return;
+  }
+  if (nread < len) {
+    /* Paused: keep the rest (the read buffer belongs to the loop). */
+    size_t rest = len - nread;
+    if (rest > PENDING_MAX) {
+      client_error(c, WIRE_ETOOBIG, 413);
+      return;
+    }
+    char *p = wire__malloc(rest);
+    if (p == NULL) {
+      conn_close(c);
+      return;
+    }
+    memcpy(p, data + nread, rest);
+    wire__free(c->pending);
+    c->pending = p;
+    c->pending_len = rest;
+    if (!c->paused) {
+      c->paused = 1;
+      wire_socket_pause(c->s);
+    }
+  }
+}
+
+static void conn_resume(conn_t *c)
+{
+  if (c->dead)
+    return;
+  c->paused = 0;
+  while (c->pending != NULL && !c->paused && !c->dead) {
+    char *p = c->pending;
+    size_t n = c->pending_len;
+    c->pending = NULL;
+    c->pending_len = 0;
+    conn_parse(c, p, n);
+    wire__free(p);
+  }
+  if (!c->paused && !c->dead) {
+    if (c->nmsgs >= PIPELINE_MAX) {
+      c->paused = 1;
+      return;
+    }
+    wire_socket_resume(c->s);
+  }
+}
+
+static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
+                         void *data)
+{
+  (void)s;
+  conn_t *c = data;
+  if (c->dead)
+    return;
+  if (c->pending != NULL || c->paused) {
+    /* Data that raced a pause: queue it behind what is pending. */
+    size_t n = c->pending_len + len;
+    if (n > PENDING_MAX) {
+      client_error(c, WIRE_ETOOBIG, 413);
+      return;
+    }
+    char *p = wire__realloc(c->pending, n);
+    if (p == NULL) {
+      conn_close(c);
+      return;
+    }
+    memcpy(p + c->pending_len, buf, len);
+    c->pending = p;
+    c->pending_len = n;
+    return;
+  }
+  conn_parse(c, buf, len);
+}
+
+static void on_sock_end(wire_socket_t *s, void *data)
+{
+  (void)s;
+  conn_t *c = data;
+  if (c->dead)
+    return;
+  c->peer_ended = 1;
+  if (c->cur != NULL) {
+    /* The peer stopped in the middle of a request. */
+    client_error(c, WIRE_EHTTPPARSE, 400);
+    return;
+  }
+  if (c->head == NULL)
+    conn_finish(c);
+}
+
+static void on_sock_drain(wire_socket_t *s, void *data)
+{
+  (void)s;
+  conn_t *c = data;
+  msg_t *m = c->head;
+  if (m != NULL && m->need_drain) {
+    m->need_drain = 0;
+    if (m->res.on_drain != NULL)
+      m->res.on_drain(&m->res, m->res.data);
+  }
+}
+
+static void conn_unlink(conn_t *c)
+{
+  wire_http_server_t *srv = c->srv;
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  srv->nconns--;
+}
+
+static void on_sock_close(wire_socket_t *s, int had_error, void *data)
+{
+  (void)s, (void)had_error;
+  conn_t *c = data;
+  wire_http_server_t *srv = c->srv;
+  c->dead = 1;
+  wire__obj_ref(&srv->obj);
+  msg_t *m = c->head;
+  while (m != NULL) {
+    msg_t *next = m->next;
+    m->next = NULL;
+    m->conn = NULL;
+    m->closed = 1;
+    if (!m->ended && m->res.on_close != NULL)
+      m->res.on_close(&m->res, m->res.data);
+    msg_maybe_release(m);
+    m = next;
+  }
+  c->head = c->tail = c->cur = NULL;
+  wire__free(c->pending);
+  conn_unlink(c);
+  wire__poison(c, sizeof(*c));
+  wire__free(c);
+  server_maybe_finish(srv);
+  wire__obj_unref(&srv->obj);
+}
+
+static void on_sock_error(wire_socket_t *s, int err, void *data)
+{
+  (void)s, (void)err, (void)data;
+  /* The close event follows and does the cleanup. */
+}
+
+/* Ends our side after what is queued (Node's destroySoon). The peer's FIN
+ * (or the sweep, if it never comes) closes the socket. */
+static void conn_finish(conn_t *c)
+{
+  if (c->dead)
+    return;
+  c->dead = 1;
+  c->since = wire_loop_now(c->srv->obj.loop);
+  wire_socket_set_allow_half_open(c->s, 0);
+  wire_socket_end(c->s);
+  if (c->peer_ended)
+    return; /* both directions done: the socket closes by itself */
+}
+
+static void conn_close(conn_t *c)
+{
+  int was_dead = c->dead;
+  c->dead = 1;
+  if (!was_dead || c->since != UINT64_MAX) {
+    c->since = UINT64_MAX; /* close requested: the sweep leaves it */
+    wire_socket_close(c->s, NULL);
+  }
+}
+
+/* Upgrade or CONNECT: the socket leaves HTTP with the bytes that followed
+ * the head. The connection object is freed at the end of the turn (it may
+ * still be on the stack). */
+static void hand_over(conn_t *c, const char *head, size_t head_len)
+{
+  wire_http_server_t *srv = c->srv;
+  wire_socket_t *s = c->s;
+  msg_t *m = c->cur;
+  int is_connect = c->parser.method == WIRE_HTTP_CONNECT;
+  wire_http_upgrade_cb cb = is_connect ? srv->on_connect : srv->on_upgrade;
+  c->dead = 1;
+  c->since = UINT64_MAX;
+  wire_socket_set_data(s, NULL);
+  wire_socket_on_data(s, NULL);
+  wire_socket_on_end(s, NULL);
+  wire_socket_on_drain(s, NULL);
+  wire_socket_on_error(s, NULL);
+  wire_socket_on_close(s, NULL);
+  wire_socket_set_allow_half_open(s, 0);
+  if (c->paused)
+    wire_socket_resume(s);
+  conn_unlink(c);
+  c->next = srv->dead_conns;
+  srv->dead_conns = c;
+  /* Earlier pipelined responses still unfinished lose their connection. */
+  for (msg_t *q = c->head; q != NULL;) {
+    msg_t *next = q->next;
+    q->next = NULL;
+    q->conn = NULL;
+    q->closed = 1;
+    if (q != m) {
+      if (!q->ended && q->res.on_close != NULL)
+        q->res.on_close(&q->res, q->res.data);
+      msg_maybe_release(q);
+    }
+    q = next;
+  }
+  c->head = c->tail = c->cur = NULL;
+  wire__obj_ref(&srv->obj);
+  m->req_complete = 1;
+  cb(srv, &m->req, s, head, head_len, srv->data);
+  m->ended = 1;
+  msg_maybe_release(m);
+  wire__flush_queue(srv->obj.loop, &srv->gc);
+  wire__obj_unref(&srv->obj);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static int conn_new(wire_http_server_t *srv, wire_socket_t *s)
+{
+  conn_t *c = wire__calloc(1, sizeof(*c));
+  if (c == NULL)
+    return WIRE_ENOMEM;
+  c->srv = srv;
+  c->s = s;
+  wire_http_parser_init(&c->parser, WIRE_HTTP_REQUEST, &srv->ps);
+  c->parser.data = c;
+  c->phase = PHASE_HEADERS;
+  c->since = wire_loop_now(srv->obj.loop);
+  c->req_start = c->since;
+  c->next = srv->conns;
+  if (srv->conns != NULL)
+    srv->conns->prev = c;
+  srv->conns = c;
+  srv->nconns++;
+  wire_socket_set_data(s, c);
+  wire_socket_on_data(s, on_sock_data);
+  wire_socket_on_end(s, on_sock_end);
+  wire_socket_on_drain(s, on_sock_drain);
+  wire_socket_on_error(s, on_sock_error);
+  wire_socket_on_close(s, on_sock_close);
+  /* Responses may still be owed after the peer's FIN. */
+  wire_socket_set_allow_half_open(s, 1);
+  if (srv->o.no_delay)
+    wire_socket_set_nodelay(s, 1);
+  if (srv->on_connection != NULL) {
+    wire__obj_ref(&srv->obj);
+    srv->on_connection(srv, s, srv->data);
+    wire__obj_unref(&srv->obj);
+  }
+  return 0;
+}
+
+int wire_http_server_attach(wire_http_server_t *srv, wire_socket_t *s)
+{
+  if (srv->closing)
+    return WIRE_ECLOSED;
+  return conn_new(srv, s);
+}
+
+static void on_net_connection(wire_server_t *net, wire_socket_t *s,
+                              void *data)
+{
+  (void)net;
+  wire_http_server_t *srv = data;
+  if (conn_new(srv, s) < 0)
+    wire_socket_close(s, NULL);
+}
+
+/* The timeouts (see the top of the file). */
+static void on_sweep(wire_timer_t *t, void *data)
+{
+  (void)t;
+  wire_http_server_t *srv = data;
+  uint64_t now = wire_loop_now(srv->obj.loop);
+  const wire_http_server_opts_t *o = &srv->o;
+  conn_t *next;
+  for (conn_t *c = srv->conns; c != NULL; c = next) {
+    next = c->next;
+    if (c->dead) {
+      /* Ended, waiting for a FIN that does not come. */
+      if (c->since != UINT64_MAX && now - c->since >= o->keep_alive_timeout_ms)
+        conn_close(c);
+      continue;
+    }
+    switch (c->phase) {
+    case PHASE_HEADERS:
+      if (o->headers_timeout_ms > 0 && now - c->since >= o->headers_timeout_ms)
+        client_error(c, WIRE_ETIMEDOUT, 408);
+      break;
+    case PHASE_BODY:
+      if (o->request_timeout_ms > 0 &&
+          now - c->req_start >= o->request_timeout_ms)
+        client_error(c, WIRE_ETIMEDOUT, 408);
+      break;
+    case PHASE_IDLE:
+      if (now - c->since >= o->keep_alive_timeout_ms)
+        conn_close(c);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+/* ---- the server ---------------------------------------------------------- */
+
+static void server_finalize(wire__obj_t *o)
+{
+  wire_http_server_t *srv = (wire_http_server_t *)o;
+  while (srv->pool != NULL) {
+    msg_t *m = srv->pool;
+    srv->pool = m->next;
+    wire__free(m);
+  }
+  wire__poison(srv, sizeof(*srv));
+  wire__free(srv);
+}
+
+int wire_http_server_create(wire_loop_t *loop, const wire_http_server_opts_t *o,
+                            wire_http_request_cb on_request,
+                            wire_http_server_t **out)
+{
+  static const wire_http_server_opts_t defaults = WIRE_HTTP_SERVER_OPTS_INIT;
+  wire_http_server_t *srv = wire__calloc(1, sizeof(*srv));
+  if (srv == NULL)
+    return WIRE_ENOMEM;
+  srv->o = o != NULL ? *o : defaults;
+  if (srv->o.max_header_size == 0)
+    srv->o.max_header_size = defaults.max_header_size;
+  if (srv->o.max_headers_count == 0)
+    srv->o.max_headers_count = defaults.max_headers_count;
+  if (srv->o.keep_alive_timeout_ms == 0)
+    srv->o.keep_alive_timeout_ms = defaults.keep_alive_timeout_ms;
+  srv->on_request = on_request;
+  srv->gc.fn = on_gc;
+  srv->ka_len = (size_t)snprintf(
+      srv->ka_line, sizeof(srv->ka_line),
+      "Connection: keep-alive\r\nKeep-Alive: timeout=%u\r\n",
+      (unsigned)((srv->o.keep_alive_timeout_ms + 999) / 1000));
+  wire_http_parser_settings_t *ps = &srv->ps;
+  ps->on_message_begin = on_message_begin;
+  ps->on_method = on_method;
+  ps->on_url = on_url;
+  ps->on_header_field = on_header_field;
+  ps->on_header_value = on_header_value;
+  ps->on_headers_complete = on_headers_complete;
+  ps->on_body = on_body;
+  ps->on_trailer_field = on_trailer_field;
+  ps->on_trailer_value = on_trailer_value;
+  ps->on_message_complete = on_message_complete;
+  ps->max_header_size = srv->o.max_header_size;
+  ps->max_headers = srv->o.max_headers_count;
+  int err = wire_timer_create(loop, &srv->sweep);
+  if (err < 0) {
+    wire__free(srv);
+    return err;
+  }
+  wire_timer_set_data(srv->sweep, srv);
+  wire_timer_start(srv->sweep, 1000, 1000, on_sweep);
+  wire_timer_unref(srv->sweep);
+  wire__obj_init(&srv->obj, loop, server_finalize);
+  *out = srv;
+  return 0;
+}
+
+static void on_net_listen(wire_server_t *net, int status, void *data)
+{
+  (void)net;
+  wire_http_server_t *srv = data;
+  wire__obj_ref(&srv->obj);
+  if (status == 0 && srv->on_listening != NULL)
+    srv->on_listening(srv, srv->data);
+  wire_http_listen_cb cb = srv->listen_cb;
+  srv->listen_cb = NULL;
+  if (cb != NULL)
+    cb(srv, status, srv->data);
+  wire__obj_unref(&srv->obj);
+}
+
+static int ensure_net(wire_http_server_t *srv)
+{
+  if (srv->closing)
+    return WIRE_ECLOSED;
+  if (srv->net != NULL)
+    return WIRE_EALREADY;
+  int err = wire_server_create(srv->obj.loop, NULL, on_net_connection,
+                               &srv->net);
+  if (err < 0)
+    return err;
+  wire_server_set_data(srv->net, srv);
+  return 0;
+}
+
+int wire_http_server_listen(wire_http_server_t *srv, const char *host,
+                            int port, wire_http_listen_cb cb)
+{
+  int err = ensure_net(srv);
+  if (err < 0)
+    return err;
+  srv->listen_cb = cb;
+  return wire_server_listen(srv->net, host, port, on_net_listen);
+}
+
+int wire_http_server_listen_path(wire_http_server_t *srv, const char *path,
+                                 wire_http_listen_cb cb)
+{
+  int err = ensure_net(srv);
+  if (err < 0)
+    return err;
+  srv->listen_cb = cb;
+  return wire_server_listen_path(srv->net, path, on_net_listen);
+}
+
+int wire_http_server_address(const wire_http_server_t *srv, wire_addr_t *out)
+{
+  if (srv->net == NULL)
+    return WIRE_ENOTCONN;
+  return wire_server_address(srv->net, out);
+}
+
+void wire_http_server_on_request(wire_http_server_t *srv,
+                                 wire_http_request_cb cb)
+{
+  srv->on_request = cb;
+}
+void wire_http_server_on_connection(wire_http_server_t *srv,
+                                    wire_http_connection_cb cb)
+{
+  srv->on_connection = cb;
+}
+void wire_http_server_on_check_continue(wire_http_server_t *srv,
+                                        wire_http_request_cb cb)
+{
+  srv->on_check_continue = cb;
+}
+void wire_http_server_on_check_expectation(wire_http_server_t *srv,
+                                           wire_http_request_cb cb)
+{
+  srv->on_check_expectation = cb;
+}
+void wire_http_server_on_connect(wire_http_server_t *srv,
+                                 wire_http_upgrade_cb cb)
+{
+  srv->on_connect = cb;
+}
+void wire_http_server_on_upgrade(wire_http_server_t *srv,
+                                 wire_http_upgrade_cb cb)
+{
+  srv->on_upgrade = cb;
+}
+void wire_http_server_on_client_error(wire_http_server_t *srv,
+                                      wire_http_client_error_cb cb)
+{
+  srv->on_client_error = cb;
+}
+void wire_http_server_on_listening(wire_http_server_t *srv,
+                                   wire_http_server_event_cb cb)
+{
+  srv->on_listening = cb;
+}
+void wire_http_server_on_close(wire_http_server_t *srv,
+                               wire_http_server_event_cb cb)
+{
+  srv->on_close = cb;
+}
+void wire_http_server_set_data(wire_http_server_t *srv, void *data)
+{
+  srv->data = data;
+}
+void *wire_http_server_data(const wire_http_server_t *srv)
+{
+  return srv->data;
+}
+wire_loop_t *wire_http_server_loop(const wire_http_server_t *srv)
+{
+  return srv->obj.loop;
+}
+unsigned wire_http_server_connections(const wire_http_server_t *srv)
+{
+  return srv->nconns;
+}
+
+static void server_maybe_finish(wire_http_server_t *srv)
+{
+  if (!srv->closing || srv->finished || !srv->net_closed ||
+      !srv->sweep_closed || srv->nconns > 0 || srv->dead_conns != NULL)
+    return;
+  srv->finished = 1;
+  wire__flush_cancel(srv->obj.loop, &srv->gc);
+  while (srv->zombies != NULL) {
+    msg_t *m = srv->zombies;
+    srv->zombies = m->next;
+    msg_free(m);
+  }
+  if (srv->on_close != NULL)
+    srv->on_close(srv, srv->data);
+  if (srv->close_cb != NULL)
+    srv->close_cb(srv, srv->data);
+  wire__obj_unref(&srv->obj);
+}
+
+static void on_net_closed(wire_server_t *net, void *data)
+{
+  (void)net;
+  wire_http_server_t *srv = data;
+  srv->net_closed = 1;
+  server_maybe_finish(srv);
+}
+
+static void on_sweep_closed(wire_timer_t *t, void *data)
+{
+  (void)t;
+  wire_http_server_t *srv = data;
+  srv->sweep_closed = 1;
+  server_maybe_finish(srv);
+}
+
+void wire_http_server_close(wire_http_server_t *srv,
+                            wire_http_server_event_cb cb)
+{
+  assert(!srv->closing && "http server closed twice");
+  srv->closing = 1;
+  srv->close_cb = cb;
+  if (srv->net != NULL)
+    wire_server_close(srv->net, on_net_closed);
+  else
+    srv->net_closed = 1;
+  wire_timer_close(srv->sweep, on_sweep_closed);
+  /* Idle keep-alive connections go now; busy ones after their response
+   * (send_head adds Connection: close). */
+  conn_t *next;
+  for (conn_t *c = srv->conns; c != NULL; c = next) {
+    next = c->next;
+    c->closing = 1;
+    if (!c->dead && c->head == NULL && c->cur == NULL)
+      conn_close(c);
+  }
+}
+
+void wire_http_server_close_all(wire_http_server_t *srv)
+{
+  conn_t *next;
+  for (conn_t *c = srv->conns; c != NULL; c = next) {
+    next = c->next;
+    conn_close(c);
+  }
+}
+
