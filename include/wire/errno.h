@@ -79,11 +79,13 @@ typedef enum {
 } wire_errno_t;
 
 /* A short English message for a code; for a code outside the list, libuv's
- * message. Never NULL; the string is static. */
+ * message. Never NULL. The string is static for every code in the list;
+ * for any other code it lives in a per-thread buffer, valid until the next
+ * call on that thread. */
 WIRE_EXTERN const char *wire_strerror(int err);
 
 /* The code's name without the WIRE_ prefix ("ECONNREFUSED"). Never NULL;
- * the string is static. */
+ * static for listed codes, per-thread (as above) for others. */
 WIRE_EXTERN const char *wire_err_name(int err);
 
 #ifdef __cplusplus

@@ -582,6 +582,8 @@ void wire_socket_resume(wire_socket_t *s)
 
 void wire__stream_connected(wire_socket_t *s)
 {
+  if (HAS(s, WIRE__S_CLOSING))
+    return; /* closed from the connect callback */
   s->flags &= ~WIRE__S_CONNECTING;
   s->flags |= WIRE__S_CONNECTED;
   touch(s);
