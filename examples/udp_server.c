@@ -22,8 +22,8 @@ static void on_listening(wire_udp_t *u, void *d)
   wire_addr_t a;
   wire_udp_address(u, &a);
   printf("server listening %s:%d\n", a.address, a.port);
-  printf("listening on udp://%s%s%s:%d\n", a.family == 6 ? "[" : "",
-         a.address, a.family == 6 ? "]" : "", a.port);
+  printf("listening on udp://%s%s%s:%d\n", a.family == 6 ? "[" : "", a.address,
+         a.family == 6 ? "]" : "", a.port);
   fflush(stdout);
 }
 

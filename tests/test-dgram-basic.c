@@ -124,9 +124,8 @@ Test(dgram, bind_send_message_close)
   int port = bind_local(loop, r, "127.0.0.1");
   cr_assert_eq(rc.bind_cbs, 1);
   cr_assert_eq(rc.bind_status, 0);
-  cr_assert_eq(wire_udp_send(s, "xxhello", 2, 5, port, "127.0.0.1", on_sent,
-                             &sc),
-               0);
+  cr_assert_eq(
+      wire_udp_send(s, "xxhello", 2, 5, port, "127.0.0.1", on_sent, &sc), 0);
   cr_assert_eq(sc.sent, 0, "the send callback never runs inside the call");
   h_run(loop);
   cr_assert_eq(rc.messages, 1);
@@ -282,8 +281,7 @@ Test(dgram, close_cancels_queued_sends_in_order_then_close)
   cr_assert_eq(wire_udp_send(s, "y", 0, 1, 9, "localhost", on_sent, &b), 0);
   wire_udp_close(s, NULL);
   cr_assert_eq(a.sent + b.sent + sc.closes, 0, "nothing inside close");
-  cr_assert_eq(wire_udp_send(s, "z", 0, 1, 9, NULL, on_sent, &a),
-               WIRE_ECLOSED);
+  cr_assert_eq(wire_udp_send(s, "z", 0, 1, 9, NULL, on_sent, &a), WIRE_ECLOSED);
   h_run(loop);
   cr_assert_eq(a.sent, 1);
   cr_assert_eq(a.send_status, WIRE_ECANCELED);

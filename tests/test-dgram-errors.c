@@ -219,8 +219,7 @@ Test(dgram_errors, send_after_close_is_an_error)
   wire_udp_t *r = udp_new(loop, NULL, &rc);
   wire_udp_t *s = udp_new(loop, NULL, &sc);
   int port = bind_local(loop, r);
-  cr_assert_eq(wire_udp_send(s, "last", 0, 4, port, NULL, close_in_cb, &sc),
-               0);
+  cr_assert_eq(wire_udp_send(s, "last", 0, 4, port, NULL, close_in_cb, &sc), 0);
   H_RUN_UNTIL(loop, sc.closes == 1);
   cr_assert_eq(sc.sent, 1);
   cr_assert_eq(sc.send_status, 4);
@@ -233,15 +232,15 @@ Test(dgram_errors, malformed_addresses_are_einval)
   wire_loop_t *loop = h_loop_new();
   cnt_t sc = {0};
   wire_udp_t *s = udp_new(loop, NULL, &sc);
-  static const char *bad[] = {"999.1.1.1", "1.2.3.4.5", "a b", "",
-                              "host:80", "[::1", "-", "x..y", "::1"};
+  static const char *bad[] = {"999.1.1.1", "1.2.3.4.5", "a b",  "",   "host:80",
+                              "[::1",      "-",         "x..y", "::1"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     cr_assert_eq(wire_udp_send(s, "x", 0, 1, 9, bad[i], on_sent, &sc),
                  WIRE_EINVAL, "send to '%s'", bad[i]);
     cr_assert_eq(wire_udp_connect(s, 9, bad[i], NULL), WIRE_EINVAL,
                  "connect to '%s'", bad[i]);
-    cr_assert_eq(wire_udp_bind(s, 0, bad[i], NULL), WIRE_EINVAL,
-                 "bind to '%s'", bad[i]);
+    cr_assert_eq(wire_udp_bind(s, 0, bad[i], NULL), WIRE_EINVAL, "bind to '%s'",
+                 bad[i]);
   }
   cr_assert_eq(wire_udp_send(s, "x", 0, 1, 0, "127.0.0.1", NULL, NULL),
                WIRE_EINVAL, "port 0");
@@ -264,9 +263,8 @@ Test(dgram_errors, unknown_name_goes_to_the_callback)
   wire_loop_t *loop = h_loop_new();
   cnt_t sc = {0};
   wire_udp_t *s = udp_new(loop, NULL, &sc);
-  cr_assert_eq(wire_udp_send(s, "x", 0, 1, 9, "no-such-host.invalid",
-                             on_sent, &sc),
-               0);
+  cr_assert_eq(
+      wire_udp_send(s, "x", 0, 1, 9, "no-such-host.invalid", on_sent, &sc), 0);
   H_RUN_UNTIL(loop, sc.sent == 1);
   cr_assert_lt(sc.send_status, 0);
   cr_assert_neq(sc.send_status, WIRE_ECANCELED);

@@ -92,9 +92,8 @@ Test(dgram_multicast, two_receivers_on_loopback_both_get_it)
   cr_assert_eq(wire_udp_set_multicast_interface(s, "127.0.0.1"), 0);
   cr_assert_eq(wire_udp_set_multicast_loopback(s, 1), 0);
   cr_assert_eq(wire_udp_set_multicast_ttl(s, 1), 0);
-  cr_assert_eq(wire_udp_send(s, "to the group", 0, 12, addr.port, GROUP,
-                             NULL, NULL),
-               0);
+  cr_assert_eq(
+      wire_udp_send(s, "to the group", 0, 12, addr.port, GROUP, NULL, NULL), 0);
   H_RUN_UNTIL(loop, (ac.messages == 1 && bc.messages == 1) || sc.errors > 0);
   cr_assert_eq(sc.errors, 0, "send: %s", wire_err_name(sc.last_error));
   cr_assert_eq(ac.got_len, 12);
@@ -138,8 +137,8 @@ Test(dgram_multicast, source_specific_membership)
   H_RUN_UNTIL(loop, ac.listening == 1);
   wire_addr_t addr;
   cr_assert_eq(wire_udp_address(a, &addr), 0);
-  int err = wire_udp_add_source_membership(a, "127.0.0.1", "232.1.1.1",
-                                           "127.0.0.1");
+  int err =
+      wire_udp_add_source_membership(a, "127.0.0.1", "232.1.1.1", "127.0.0.1");
   cr_assert_eq(err, 0, "ssm join: %s", wire_err_name(err));
 
   wire_udp_t *s;
@@ -147,14 +146,13 @@ Test(dgram_multicast, source_specific_membership)
   wire_udp_set_data(s, &sc);
   wire_udp_on_error(s, on_error);
   cr_assert_eq(wire_udp_set_multicast_interface(s, "127.0.0.1"), 0);
-  cr_assert_eq(wire_udp_send(s, "ssm", 0, 3, addr.port, "232.1.1.1", NULL,
-                             NULL),
-               0);
+  cr_assert_eq(
+      wire_udp_send(s, "ssm", 0, 3, addr.port, "232.1.1.1", NULL, NULL), 0);
   H_RUN_UNTIL(loop, ac.messages == 1 || sc.errors > 0);
   cr_assert_eq(sc.errors, 0, "send: %s", wire_err_name(sc.last_error));
-  cr_assert_eq(wire_udp_drop_source_membership(a, "127.0.0.1", "232.1.1.1",
-                                               "127.0.0.1"),
-               0);
+  cr_assert_eq(
+      wire_udp_drop_source_membership(a, "127.0.0.1", "232.1.1.1", "127.0.0.1"),
+      0);
   wire_udp_close(a, NULL);
   wire_udp_close(s, NULL);
   h_loop_done(loop);

@@ -5,8 +5,8 @@
  *   socket.bind(port, address, cb)         wire_udp_bind(u, port, address, cb)
  *   socket.on('message', (msg, rinfo))     wire_udp_on_message(u, cb)
  *   socket.send(buf, off, len, port,       wire_udp_send(u, buf, off, len,
- *               address, cb)                             port, address, cb, arg)
- *   socket.send([b1, b2], port, addr, cb)  wire_udp_sendv(u, bufs, n, ...)
+ *               address, cb)                             port, address, cb,
+ * arg) socket.send([b1, b2], port, addr, cb)  wire_udp_sendv(u, bufs, n, ...)
  *   socket.connect(port, address, cb)      wire_udp_connect(u, port, address,
  *                                                           cb)
  *   socket.close(cb)                       wire_udp_close(u, cb)
@@ -56,23 +56,26 @@ typedef enum {
 } wire_udp_type_t;
 
 typedef struct {
-  int type;             /* WIRE_UDP4 or WIRE_UDP6; 0: WIRE_UDP4 */
-  int reuse_addr;       /* SO_REUSEADDR at bind (Node's reuseAddr): several
-                           sockets may bind one port (multicast receivers) */
-  int ipv6_only;        /* udp6: no IPv4 traffic (Node's ipv6Only) */
-  int recv_buffer_size; /* SO_RCVBUF in bytes at bind; 0: the system's */
-  int send_buffer_size; /* SO_SNDBUF in bytes at bind; 0: the system's */
-  int recv_batch;       /* datagrams per recvmmsg call, 1..20; 0: 20. Each
-                           takes a 64 KiB slot of the socket's receive
-                           buffer (address space; only touched pages cost
-                           memory). 1 reads with plain recvmsg. */
+  int type;                /* WIRE_UDP4 or WIRE_UDP6; 0: WIRE_UDP4 */
+  int reuse_addr;          /* SO_REUSEADDR at bind (Node's reuseAddr): several
+                              sockets may bind one port (multicast receivers) */
+  int ipv6_only;           /* udp6: no IPv4 traffic (Node's ipv6Only) */
+  int recv_buffer_size;    /* SO_RCVBUF in bytes at bind; 0: the system's */
+  int send_buffer_size;    /* SO_SNDBUF in bytes at bind; 0: the system's */
+  int recv_batch;          /* datagrams per recvmmsg call, 1..20; 0: 20. Each
+                              takes a 64 KiB slot of the socket's receive
+                              buffer (address space; only touched pages cost
+                              memory). 1 reads with plain recvmsg. */
   size_t max_message_size; /* receive slot size; 0: 65536, which holds any
                               UDP datagram. Smaller turns recvmmsg off and
                               reports longer datagrams cut, with
                               rinfo->truncated set. */
 } wire_udp_opts_t;
 
-#define WIRE_UDP_OPTS_INIT {WIRE_UDP4, 0, 0, 0, 0, 0, 0}
+#define WIRE_UDP_OPTS_INIT                                                     \
+  {                                                                            \
+    WIRE_UDP4, 0, 0, 0, 0, 0, 0                                                \
+  }
 
 /* Where a datagram came from (Node's rinfo). */
 typedef struct {
@@ -85,10 +88,8 @@ typedef struct {
 } wire_udp_rinfo_t;
 
 /* A datagram: buf is valid during the call only. */
-typedef void (*wire_udp_message_cb)(wire_udp_t *u, const char *buf,
-                                    size_t len,
-                                    const wire_udp_rinfo_t *rinfo,
-                                    void *data);
+typedef void (*wire_udp_message_cb)(wire_udp_t *u, const char *buf, size_t len,
+                                    const wire_udp_rinfo_t *rinfo, void *data);
 typedef void (*wire_udp_event_cb)(wire_udp_t *u, void *data);
 typedef void (*wire_udp_error_cb)(wire_udp_t *u, int err, void *data);
 /* bind and connect completion: status 0 or a negative code. */
@@ -153,8 +154,7 @@ WIRE_EXTERN int wire_udp_disconnect(wire_udp_t *u);
 /* The bound address; WIRE_EBADF before the socket is bound. */
 WIRE_EXTERN int wire_udp_address(const wire_udp_t *u, wire_addr_t *out);
 /* The connected peer; WIRE_ENOTCONN when not connected. */
-WIRE_EXTERN int wire_udp_remote_address(const wire_udp_t *u,
-                                        wire_addr_t *out);
+WIRE_EXTERN int wire_udp_remote_address(const wire_udp_t *u, wire_addr_t *out);
 
 /* Socket options; each returns 0 or a system error. */
 WIRE_EXTERN int wire_udp_set_broadcast(wire_udp_t *u, int on);

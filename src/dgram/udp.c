@@ -441,8 +441,7 @@ static void describe_sender(wire_udp_t *u, const struct sockaddr *sa)
 {
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-    if (u->rsa.sa.sa_family == AF_INET &&
-        u->rsa.in.sin_port == in->sin_port &&
+    if (u->rsa.sa.sa_family == AF_INET && u->rsa.in.sin_port == in->sin_port &&
         u->rsa.in.sin_addr.s_addr == in->sin_addr.s_addr)
       return;
     u->rsa.in = *in;
@@ -509,7 +508,8 @@ static int start_recv(wire_udp_t *u)
   return 0;
 }
 
-/* ---- binding --------------------------------------------------------------- */
+/* ---- binding ---------------------------------------------------------------
+ */
 
 static int do_bind(wire_udp_t *u, const sockaddr_u *a)
 {
@@ -660,7 +660,8 @@ int wire_udp_bind(wire_udp_t *u, int port, const char *address,
   return 0;
 }
 
-/* ---- connecting ------------------------------------------------------------ */
+/* ---- connecting ------------------------------------------------------------
+ */
 
 static int do_connect(wire_udp_t *u, const sockaddr_u *a)
 {
@@ -761,8 +762,7 @@ int wire_udp_disconnect(wire_udp_t *u)
 
 /* ---- lookups ------------------------------------------------------------- */
 
-static void on_resolved(uv_getaddrinfo_t *req, int status,
-                        struct addrinfo *res)
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
   resolve_t *r = (resolve_t *)req;
   wire_udp_t *u = r->u;
@@ -1123,14 +1123,13 @@ static int send_common(wire_udp_t *u, const wire_buf_t *bufs, size_t nbufs,
   return 0;
 }
 
-int wire_udp_send(wire_udp_t *u, const void *buf, size_t offset,
-                  size_t length, int port, const char *address,
-                  wire_udp_send_cb cb, void *arg)
+int wire_udp_send(wire_udp_t *u, const void *buf, size_t offset, size_t length,
+                  int port, const char *address, wire_udp_send_cb cb, void *arg)
 {
   if (buf == NULL && length > 0)
     return WIRE_EINVAL;
-  wire_buf_t b = wire_buf(buf != NULL ? (const char *)buf + offset : NULL,
-                          length);
+  wire_buf_t b =
+      wire_buf(buf != NULL ? (const char *)buf + offset : NULL, length);
   return send_common(u, &b, 1, port, address, cb, arg);
 }
 
@@ -1143,7 +1142,8 @@ int wire_udp_sendv(wire_udp_t *u, const wire_buf_t *bufs, size_t nbufs,
   return send_common(u, bufs, nbufs, port, address, cb, arg);
 }
 
-/* ---- options --------------------------------------------------------------- */
+/* ---- options ---------------------------------------------------------------
+ */
 
 int wire_udp_set_broadcast(wire_udp_t *u, int on)
 {
@@ -1170,8 +1170,7 @@ int wire_udp_set_multicast_interface(wire_udp_t *u, const char *iface)
   return uv_udp_set_multicast_interface(&u->h, iface);
 }
 
-int wire_udp_add_membership(wire_udp_t *u, const char *group,
-                            const char *iface)
+int wire_udp_add_membership(wire_udp_t *u, const char *group, const char *iface)
 {
   if (group == NULL)
     return WIRE_EINVAL;
@@ -1236,7 +1235,8 @@ int wire_udp_send_buffer_size(wire_udp_t *u)
   return buffer_size(u, 1, 0);
 }
 
-/* ---- closing --------------------------------------------------------------- */
+/* ---- closing ---------------------------------------------------------------
+ */
 
 static void on_closed(uv_handle_t *h)
 {
