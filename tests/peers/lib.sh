@@ -9,11 +9,21 @@ WIRE="$WIRE_BUILD/wire"
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {
+  local rc=$?
   for p in "${PIDS[@]:-}"; do
     [ -n "$p" ] && kill "$p" 2>/dev/null || true
   done
   wait 2>/dev/null || true
+  # A sanitizer report from a program started in the background (ASan
+  # build) lands in its .err file: it fails the test.
+  if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$TMP"/*.err \
+      >/dev/null 2>&1; then
+    grep -h -A20 -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$TMP"/*.err >&2
+    echo "FAIL: sanitizer report from a background program" >&2
+    rc=1
+  fi
   rm -rf "$TMP"
+  exit $rc
 }
 trap cleanup EXIT
 
