@@ -166,6 +166,12 @@ static const char *const method_text[] = {"",
 #undef METHOD_TEXT_
 };
 
+static const uint8_t method_len[] = {0,
+#define METHOD_LEN_(name, text) sizeof(text) - 1,
+                                     WIRE_HTTP_METHOD_MAP(METHOD_LEN_)
+#undef METHOD_LEN_
+};
+
 /* 0..15 for a hex digit, -1 otherwise. */
 static int hexval(unsigned char c)
 {
@@ -345,9 +351,21 @@ static void method_feed(wire_http_parser_t *p, const char *a, const char *b)
   p->idx = (uint8_t)(n > 255 ? 255 : n);
 }
 
+/* The method spelled by [a, a + n) (case-sensitive, RFC 9110 9.1). */
+static unsigned method_find(const char *a, size_t n)
+{
+  for (unsigned m = 1; m < WIRE_HTTP_METHOD_COUNT_; m++) {
+    if (method_len[m] == n && method_text[m][0] == a[0] &&
+        memcmp(method_text[m], a, n) == 0)
+      return m;
+  }
+  return WIRE_HTTP_METHOD_OTHER;
+}
+
+/* The method packed by method_feed(). */
 static unsigned method_lookup(const wire_http_parser_t *p)
 {
-  if (p->remaining == METHOD_BAD)
+  if (p->remaining == METHOD_BAD || p->idx == 0)
     return WIRE_HTTP_METHOD_OTHER;
   char buf[METHOD_MAX];
   unsigned n = p->idx;
@@ -357,11 +375,49 @@ static unsigned method_lookup(const wire_http_parser_t *p)
     code >>= 5;
     buf[i] = (char)(v == 27 ? '-' : 'A' + v - 1);
   }
-  for (unsigned m = 1; m < WIRE_HTTP_METHOD_COUNT_; m++) {
-    if (strlen(method_text[m]) == n && memcmp(method_text[m], buf, n) == 0)
-      return m;
+  return method_find(buf, n);
+}
+
+/* Whether [a, a + n) equals the lower-case name, ignoring ASCII case (the
+ * input bytes are tchars: see match_names). */
+static int ieq(const char *a, const char *name, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    if (((unsigned char)a[i] | 0x20u) != (unsigned char)name[i])
+      return 0;
   }
-  return WIRE_HTTP_METHOD_OTHER;
+  return 1;
+}
+
+/* A field name whole in one piece: the framing fields have six distinct
+ * lengths, so one comparison decides. Returns the candidate mask that
+ * match_names() would have left. */
+static uint8_t name_find(const char *a, size_t n)
+{
+  int k;
+  switch (n) {
+  case 14:
+    k = H_CONTENT_LENGTH;
+    break;
+  case 17:
+    k = H_TRANSFER_ENCODING;
+    break;
+  case 10:
+    k = H_CONNECTION;
+    break;
+  case 4:
+    k = H_HOST;
+    break;
+  case 7:
+    k = H_UPGRADE;
+    break;
+  case 6:
+    k = H_EXPECT;
+    break;
+  default:
+    return 0;
+  }
+  return ieq(a, hdr_name[k], n) ? (uint8_t)(1u << k) : 0;
 }
 
 /* One element of a Transfer-Encoding, Connection or Expect list ended
@@ -416,10 +472,10 @@ static uint8_t elem_mask(unsigned hid)
 }
 
 /* Checks the bytes [a, b) of a framing field's value (the value scanner
- * has already stopped at CTLs). Returns an error reason and sets *bad, or
- * returns 0. */
+ * has already stopped at CTLs); `ends` says the value ends at b. Returns an
+ * error reason and sets *bad, or returns 0. */
 static int value_feed(wire_http_parser_t *p, const char *a, const char *b,
-                      const char **bad)
+                      int ends, const char **bad)
 {
   switch (p->hid) {
   case H_CONTENT_LENGTH:
@@ -468,16 +524,34 @@ static int value_feed(wire_http_parser_t *p, const char *a, const char *b,
         if (is_ws(c) || c == ',')
           continue;
         if (tchar[c]) {
+          /* A token: match it as one run. */
+          const char *run = scan_token(a, b);
           p->vstate = L_TOKEN;
           p->vmask = elem_mask(p->hid);
           p->vidx = 0;
-          match_names(elem_name, &p->vmask, &p->vidx, a, a + 1);
+          if (run != b || ends) {
+            /* Whole in this piece: compare by length. */
+            size_t n = (size_t)(run - a);
+            unsigned m = 0;
+            for (unsigned left = p->vmask; left != 0; left &= left - 1) {
+              unsigned k = (unsigned)__builtin_ctz(left);
+              if (elem_len[k] == n && ieq(a, elem_name[k], n))
+                m = 1u << k;
+            }
+            p->vmask = (uint8_t)m;
+            p->vidx = (uint8_t)(n > 255 ? 255 : n);
+          } else {
+            match_names(elem_name, &p->vmask, &p->vidx, a, run);
+          }
+          a = run - 1;
           continue;
         }
         break;
       case L_TOKEN:
         if (tchar[c]) {
-          match_names(elem_name, &p->vmask, &p->vidx, a, a + 1);
+          const char *run = scan_token(a, b);
+          match_names(elem_name, &p->vmask, &p->vidx, a, run);
+          a = run - 1;
           continue;
         }
         if (is_ws(c)) {
@@ -850,8 +924,8 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
        * exactly one SP between the parts. */
       const char *a = pos;
       const char *stop = scan_token(pos, lim);
-      method_feed(p, a, stop);
       if (stop == lim) {
+        method_feed(p, a, stop);
         pos = stop;
         if (stop == end)
           PIECE(on_method, a, stop - a, 0);
@@ -859,7 +933,13 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       }
       if (*stop != ' ')
         FAIL(WIRE_HTTP_E_INVALID_METHOD, stop);
-      p->method = (uint8_t)method_lookup(p);
+      if (p->idx == 0) {
+        /* Whole in this buffer (the usual case). */
+        p->method = (uint8_t)method_find(a, (size_t)(stop - a));
+      } else {
+        method_feed(p, a, stop);
+        p->method = (uint8_t)method_lookup(p);
+      }
       if (p->method == WIRE_HTTP_METHOD_OTHER &&
           !(s->options & WIRE_HTTP_OPT_ANY_METHOD))
         FAIL(WIRE_HTTP_E_UNKNOWN_METHOD, stop);
@@ -886,7 +966,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         FAIL(WIRE_HTTP_E_INVALID_URL, pos);
       }
       p->state = S_REQ_URL;
-      break;
+      /* fall through */
 
     case S_REQ_URL: {
       const char *a = pos;
@@ -918,6 +998,30 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
     case S_RES_VERSION:
       /* RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case
        * sensitive. Well-formed but not 1.0 or 1.1: 505. */
+      if (p->idx == 0 && lim - pos >= 10 && memcmp(pos, "HTTP/1.", 7) == 0 &&
+          (pos[7] == '0' || pos[7] == '1')) {
+        /* The usual "HTTP/1.1\r\n" or "HTTP/1.1 200 " whole in the
+         * buffer: no byte-by-byte walk. */
+        if (p->state == S_REQ_VERSION && pos[8] == '\r' && pos[9] == '\n') {
+          p->http_major = 1;
+          p->http_minor = (uint8_t)(pos[7] - '0');
+          p->state = S_FIELD_START;
+          pos += 10;
+          break;
+        }
+        if (p->state == S_RES_VERSION && lim - pos >= 13 && pos[8] == ' ' &&
+            pos[9] >= '1' && pos[9] <= '5' && pos[10] >= '0' &&
+            pos[10] <= '9' && pos[11] >= '0' && pos[11] <= '9' &&
+            pos[12] == ' ') {
+          p->http_major = 1;
+          p->http_minor = (uint8_t)(pos[7] - '0');
+          p->status = (uint16_t)((pos[9] - '0') * 100 + (pos[10] - '0') * 10 +
+                                 (pos[11] - '0'));
+          p->state = S_RES_REASON;
+          pos += 13;
+          break;
+        }
+      }
       for (; pos < lim; pos++) {
         c = (unsigned char)*pos;
         unsigned i = p->idx;
@@ -1027,15 +1131,20 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       p->hmask = (p->flags & WIRE_HTTP_F_TRAILERS) ? 0 : H_ALL;
       p->hidx = 0;
       p->state = S_FIELD_NAME;
-      break;
+      /* fall through */
 
     case S_FIELD_NAME: {
       /* RFC 9112 5: field-name ":" OWS field-value OWS; field-name is a
        * token. */
       const char *a = pos;
       const char *stop = scan_token(pos, lim);
-      if (p->hmask != 0)
+      if (p->hmask == H_ALL && p->hidx == 0 && stop != lim) {
+        /* Whole in this buffer (the usual case). */
+        p->hmask = name_find(a, (size_t)(stop - a));
+        p->hidx = (uint8_t)(stop - a > 255 ? 255 : stop - a);
+      } else if (p->hmask != 0) {
         match_names(hdr_name, &p->hmask, &p->hidx, a, stop);
+      }
       int trailer = (p->flags & WIRE_HTTP_F_TRAILERS) != 0;
       if (stop == lim) {
         pos = stop;
@@ -1069,6 +1178,13 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         PIECE(on_trailer_field, a, stop - a, 1);
       else
         PIECE(on_header_field, a, stop - a, 1);
+      /* Skip the OWS now rather than on another loop turn. Only after the
+       * callback: callbacks fire at the same stream offset however the
+       * input is split. */
+      while (pos < lim && is_ws((unsigned char)*pos))
+        pos++;
+      if (pos < lim)
+        p->state = S_VALUE;
       break;
     }
 
@@ -1085,7 +1201,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       int trailer = (p->flags & WIRE_HTTP_F_TRAILERS) != 0;
       if (p->hid != H_OTHER) {
         const char *bad = NULL;
-        err = value_feed(p, a, stop, &bad);
+        err = value_feed(p, a, stop, stop != lim, &bad);
         if (err != 0)
           FAIL(err, bad);
       }
@@ -1120,6 +1236,11 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         PIECE(on_trailer_value, a, e - a, 1);
       else
         PIECE(on_header_value, a, e - a, 1);
+      /* Take the LF now if it is here (after the callback, as above). */
+      if (pos < lim && *pos == '\n') {
+        p->state = S_FIELD_START;
+        pos++;
+      }
       break;
     }
 
