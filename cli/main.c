@@ -12,6 +12,7 @@ static const struct {
   {"demo", cmd_demo, "run the seed's servers (TCP 8124, ...)"},
   {"tcp", cmd_tcp, "[-l] HOST PORT: netcat-like TCP client or listener"},
   {"udp", cmd_udp, "[-l] HOST PORT: netcat-like UDP, one datagram per line"},
+  {"serve", cmd_serve, "[DIR] [--host H] [--port N] [--echo]: static files"},
 };
 
 static void usage(FILE *f)
