@@ -85,8 +85,9 @@ void wire__obj_unref(wire__obj_t *o)
 
 /* ---- flush list ------------------------------------------------------- */
 
-static void run_flush(wire_loop_t *loop)
+static unsigned run_flush(wire_loop_t *loop)
 {
+  unsigned n = 0;
   /* Flushing can queue more (a write callback that writes); loop until the
    * list is empty so nothing waits a whole turn. */
   while (loop->flush_head != NULL) {
@@ -97,17 +98,27 @@ static void run_flush(wire_loop_t *loop)
     f->next = NULL;
     f->queued = 0;
     f->fn(f);
+    n++;
   }
   if (loop->flush_active) {
     uv_prepare_stop(&loop->prepare);
     uv_check_stop(&loop->check);
     loop->flush_active = 0;
   }
+  return n;
 }
+
+static void on_idle(uv_idle_t *h);
 
 static void on_prepare(uv_prepare_t *h)
 {
-  run_flush(h->data);
+  wire_loop_t *loop = h->data;
+  /* A flush can run user callbacks (write completions, drain) that change
+   * what the caller of wire_loop_run(WIRE_RUN_ONCE) waits for. libuv
+   * computes the poll timeout after this phase: an active idle handle
+   * makes it 0, so this turn does not sleep past those changes. */
+  if (run_flush(loop) > 0)
+    uv_idle_start(&loop->idle, on_idle);
 }
 
 static void on_check(uv_check_t *h)
