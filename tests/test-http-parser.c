@@ -1176,6 +1176,9 @@ Test(http_parser, host_rules)
          WIRE_HTTP_E_INVALID_HOST, NULL);
   expect("at sign", REQ, "GET / HTTP/1.1\r\nHost: u@h\r\n\r\n",
          WIRE_HTTP_E_INVALID_HOST, NULL);
+  expect("host not checked in responses", RES,
+         "HTTP/1.1 200 OK\r\nHost: a b/c\r\nContent-Length: 0\r\n\r\n", 0,
+         "f=KA|CL\n");
   expect("hosts not counted in responses", RES,
          "HTTP/1.1 200 OK\r\nHost: a\r\nHost: b\r\nContent-Length: 0\r\n\r\n",
          0, NULL);

@@ -669,8 +669,13 @@ static int name_end(wire_http_parser_t *p)
     p->content_length = 0;
     break;
   case H_HOST:
+    /* Host means nothing in a response: not checked there. */
+    if (p->type != WIRE_HTTP_REQUEST) {
+      p->hid = H_OTHER;
+      break;
+    }
     /* RFC 9112 3.2: more than one Host field line is a 400. */
-    if (p->type == WIRE_HTTP_REQUEST && (p->flags & WIRE_HTTP_F_HOST))
+    if (p->flags & WIRE_HTTP_F_HOST)
       return WIRE_HTTP_E_DUPLICATE_HOST;
     p->flags |= WIRE_HTTP_F_HOST;
     break;
