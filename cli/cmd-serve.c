@@ -22,18 +22,20 @@
  * allows.
  *
  * Bodies up to 64 KiB are read and sent at once. Larger ones are streamed
- * by a transfer (xfer_t): read() 64 KiB, wire_http_res_write it, and when
- * the write returns 0 wait for the response's drain event before reading
- * more, so a 50 MiB file never sits in memory. There is no zero-copy path
- * in the public API (wire_http_res_write copies), so this is one copy per
- * chunk, in 64 KiB pieces.
+ * by a job: read() 64 KiB, wire_http_res_write it, and when the write
+ * returns 0 wait for the response's drain event before reading more, so a
+ * 50 MiB file never sits in memory. There is no zero-copy path in the
+ * public API (wire_http_res_write copies), so this is one copy per chunk,
+ * in 64 KiB pieces.
  *
- * Pipelining: wire only reports backpressure to the response that is the
- * head of its connection's queue; a later response's writes are buffered
- * in memory until it becomes the head. So a transfer starts streaming only
- * when no earlier transfer of the same connection is still streaming
- * (st.xfers keeps them in request order); the responses in between are
- * all ended at once, so the head is always the streaming one.
+ * Pipelining: wire only reports backpressure to the response at the head
+ * of its connection's queue; a later response's writes are buffered in
+ * memory until it becomes the head. So while a body streams, the requests
+ * that arrive behind it on the same connection are not served yet: each
+ * waits as a pending job (st.jobs keeps all jobs in request order), and
+ * when the stream ends the next ones are served in order, up to the next
+ * one that streams. The streaming response is thus always the head, and
+ * a later response is never ended before an earlier one.
  *
  * Echo: every request is answered 200 and its body written back as it
  * arrives (Content-Type and Content-Length copied from the request, else
@@ -75,16 +77,22 @@ static const char usage_text[] =
     "  --echo     no files: answer every request (any method) with 200 and\n"
     "             the request's body\n";
 
-/* A file body being streamed. */
-typedef struct xfer_s xfer_t;
-struct xfer_s {
-  xfer_t *prev, *next; /* st.xfers, in request order */
+/* A request behind a streaming body on its connection, or that body. */
+typedef struct job_s job_t;
+struct job_s {
+  job_t *prev, *next; /* st.jobs, in request order */
+  wire_http_req_t *req;
   wire_http_res_t *res;
-  wire_socket_t *sock; /* the connection, to order transfers on it */
-  int fd;              /* -1 once closed */
-  uint64_t left;       /* body bytes still to read and send */
-  int waiting;         /* an earlier transfer on sock is still streaming */
-  int aborted;         /* failed mid-body: waiting for the close event */
+  wire_socket_t *sock; /* the connection, to order jobs on it */
+  int state;
+  int fd;        /* JOB_STREAMING: the file; -1 once closed */
+  uint64_t left; /* body bytes still to read and send */
+};
+
+enum {
+  JOB_PENDING,   /* not served yet: an earlier body is still streaming */
+  JOB_STREAMING, /* its body is being sent */
+  JOB_ABORTED    /* failed mid-body: waiting for the close event */
 };
 
 static struct {
@@ -94,7 +102,7 @@ static struct {
   size_t root_len;
   int echo;
   int status;
-  xfer_t *xfers, *xfers_tail;
+  job_t *jobs, *jobs_tail;
 } st;
 
 static char chunk[CHUNK]; /* one thread: a single read buffer is enough */
@@ -328,140 +336,179 @@ static void send_error(wire_http_res_t *res, int status)
   send_text(res, status, "text/plain; charset=utf-8", body, (size_t)n);
 }
 
-/* ---- streaming file bodies --------------------------------------------- */
+/* ---- jobs: streaming bodies and the requests behind them ------------- */
 
-static void xfer_unlink(xfer_t *x)
+static job_t *serve_path(wire_http_req_t *req, wire_http_res_t *res,
+                         job_t *job);
+
+static void job_unlink(job_t *j)
 {
-  if (x->prev != NULL)
-    x->prev->next = x->next;
+  if (j->prev != NULL)
+    j->prev->next = j->next;
   else
-    st.xfers = x->next;
-  if (x->next != NULL)
-    x->next->prev = x->prev;
+    st.jobs = j->next;
+  if (j->next != NULL)
+    j->next->prev = j->prev;
   else
-    st.xfers_tail = x->prev;
+    st.jobs_tail = j->prev;
 }
 
-static void xfer_close_fd(xfer_t *x)
+static void job_close_fd(job_t *j)
 {
-  if (x->fd >= 0) {
-    close(x->fd);
-    x->fd = -1;
+  if (j->fd >= 0) {
+    close(j->fd);
+    j->fd = -1;
   }
 }
 
-static void pump(xfer_t *x);
-
-/* The body is out: end the response, then let the next transfer of the
- * same connection (now the head of its queue) stream. */
-static void xfer_finish(xfer_t *x)
+static job_t *job_first(wire_socket_t *sock)
 {
-  wire_socket_t *sock = x->sock;
-  xfer_close_fd(x);
-  xfer_unlink(x);
-  wire_http_res_end(x->res, NULL, 0);
-  free(x);
-  for (xfer_t *n = st.xfers; n != NULL; n = n->next) {
-    if (n->sock == sock && n->waiting) {
-      n->waiting = 0;
-      pump(n);
+  for (job_t *j = st.jobs; j != NULL; j = j->next) {
+    if (j->sock == sock)
+      return j;
+  }
+  return NULL;
+}
+
+/* The connection died before the response ended (any state). */
+static void on_job_close(wire_http_res_t *res, void *d)
+{
+  job_t *j = d;
+  job_close_fd(j);
+  job_unlink(j);
+  free(j);
+  wire_http_res_end(res, NULL, 0); /* WIRE_ECLOSED: releases the pair */
+}
+
+static void on_job_drain(wire_http_res_t *res, void *d);
+
+/* A new job at the end of the list, for req/res on their connection. */
+static job_t *job_new(wire_http_req_t *req, wire_http_res_t *res, int state)
+{
+  job_t *j = calloc(1, sizeof(*j));
+  if (j == NULL)
+    return NULL;
+  j->req = req;
+  j->res = res;
+  j->sock = wire_http_req_socket(req);
+  j->state = state;
+  j->fd = -1;
+  j->prev = st.jobs_tail;
+  if (st.jobs_tail != NULL)
+    st.jobs_tail->next = j;
+  else
+    st.jobs = j;
+  st.jobs_tail = j;
+  wire_http_res_set_data(res, j);
+  wire_http_res_on_drain(res, on_job_drain);
+  wire_http_res_on_close(res, on_job_close);
+  return j;
+}
+
+static void pump(job_t *j);
+
+/* Serves the pending jobs of sock in order, until one streams. */
+static void advance(wire_socket_t *sock)
+{
+  job_t *j;
+  while ((j = job_first(sock)) != NULL && j->state == JOB_PENDING) {
+    if (serve_path(j->req, j->res, j) != NULL) {
+      pump(j);
       return;
     }
+    /* Answered at once (ended): the job is done. */
+    job_unlink(j);
+    free(j);
   }
+}
+
+/* The body is out: end the response, then serve what waited behind it. */
+static void job_finish(job_t *j)
+{
+  wire_socket_t *sock = j->sock;
+  job_close_fd(j);
+  job_unlink(j);
+  wire_http_res_end(j->res, NULL, 0);
+  free(j);
+  advance(sock);
 }
 
 /* The body cannot be completed (the file shrank or a read failed, or a
  * write failed): the head promised a length, so the only honest end is
  * to cut the connection. wire has no res.destroy(); ending the socket
  * (FIN after what is queued) tells the client the body is short, and the
- * socket's close brings the response's close event, which releases it. */
-static void xfer_abort(xfer_t *x, const char *what, int err)
+ * socket's close brings the response's close event (on_job_close), which
+ * releases it and the jobs behind it. */
+static void job_abort(job_t *j, const char *what, int err)
 {
-  fprintf(stderr, "wire serve: %s: %s\n", what, wire_strerror(err));
-  xfer_close_fd(x);
-  x->aborted = 1;
   if (err != WIRE_ECLOSED)
-    wire_socket_end(x->sock);
+    fprintf(stderr, "wire serve: %s: %s\n", what, wire_strerror(err));
+  job_close_fd(j);
+  j->state = JOB_ABORTED;
+  if (err != WIRE_ECLOSED)
+    wire_socket_end(j->sock);
 }
 
-static void pump(xfer_t *x)
+static void pump(job_t *j)
 {
-  while (x->left > 0) {
-    size_t want = x->left < CHUNK ? (size_t)x->left : CHUNK;
-    ssize_t n = read(x->fd, chunk, want);
+  while (j->left > 0) {
+    size_t want = j->left < CHUNK ? (size_t)j->left : CHUNK;
+    ssize_t n = read(j->fd, chunk, want);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      xfer_abort(x, "read", n < 0 ? -errno : WIRE_EOF);
+      job_abort(j, "read", n < 0 ? -errno : WIRE_EOF);
       return;
     }
-    x->left -= (uint64_t)n;
-    int r = wire_http_res_write(x->res, chunk, (size_t)n);
+    j->left -= (uint64_t)n;
+    int r = wire_http_res_write(j->res, chunk, (size_t)n);
     if (r < 0) {
-      xfer_abort(x, "write", r);
+      job_abort(j, "write", r);
       return;
     }
-    if (r == 0 && x->left > 0)
-      return; /* over the high-water mark: on_xfer_drain goes on */
+    if (r == 0 && j->left > 0)
+      return; /* over the high-water mark: on_job_drain goes on */
   }
-  xfer_finish(x);
+  job_finish(j);
 }
 
-static void on_xfer_drain(wire_http_res_t *res, void *d)
+static void on_job_drain(wire_http_res_t *res, void *d)
 {
   (void)res;
-  xfer_t *x = d;
-  if (!x->aborted && !x->waiting)
-    pump(x);
+  job_t *j = d;
+  if (j->state == JOB_STREAMING)
+    pump(j);
 }
 
-/* The connection died before the body was out. */
-static void on_xfer_close(wire_http_res_t *res, void *d)
+/* Makes job (or a new one) stream len bytes of fd, taken over, as the
+ * body of res; the caller then pumps it. Returns the job, or NULL after
+ * answering 500. */
+static job_t *start_stream(wire_http_req_t *req, wire_http_res_t *res,
+                           job_t *job, int fd, uint64_t len)
 {
-  xfer_t *x = d;
-  xfer_close_fd(x);
-  xfer_unlink(x);
-  free(x);
-  wire_http_res_end(res, NULL, 0); /* WIRE_ECLOSED: releases the pair */
-}
-
-static void start_xfer(wire_http_req_t *req, wire_http_res_t *res, int fd,
-                       uint64_t len)
-{
-  xfer_t *x = calloc(1, sizeof(*x));
-  if (x == NULL) {
+  if (job == NULL)
+    job = job_new(req, res, JOB_STREAMING);
+  if (job == NULL) {
     close(fd);
     wire_http_res_remove_header(res, "Content-Range");
     wire_http_res_remove_header(res, "Content-Length");
     send_error(res, 500);
-    return;
+    return NULL;
   }
-  x->res = res;
-  x->sock = wire_http_req_socket(req);
-  x->fd = fd;
-  x->left = len;
-  for (xfer_t *o = st.xfers; o != NULL; o = o->next) {
-    if (o->sock == x->sock)
-      x->waiting = 1;
-  }
-  x->prev = st.xfers_tail;
-  if (st.xfers_tail != NULL)
-    st.xfers_tail->next = x;
-  else
-    st.xfers = x;
-  st.xfers_tail = x;
-  wire_http_res_set_data(res, x);
-  wire_http_res_on_drain(res, on_xfer_drain);
-  wire_http_res_on_close(res, on_xfer_close);
-  if (!x->waiting)
-    pump(x);
+  job->state = JOB_STREAMING;
+  job->fd = fd;
+  job->left = len;
+  return job;
 }
 
 /* ---- files and directories --------------------------------------------- */
 
-/* Answers with the open regular file fd (taken over) described by sb. */
-static void serve_file(wire_http_req_t *req, wire_http_res_t *res, int fd,
-                       const struct stat *sb, const char *path, int head)
+/* Answers with the open regular file fd (taken over) described by sb.
+ * Returns the job that streams the body (for job, or a new one), or NULL
+ * when the response was ended at once. */
+static job_t *serve_file(wire_http_req_t *req, wire_http_res_t *res, job_t *job,
+                         int fd, const struct stat *sb, const char *path,
+                         int head)
 {
   uint64_t size = (uint64_t)sb->st_size;
   char date[64];
@@ -477,7 +524,7 @@ static void serve_file(wire_http_req_t *req, wire_http_res_t *res, int fd,
     wire_http_res_set_header(res, "Last-Modified", date);
     wire_http_res_write_head(res, 304, NULL);
     wire_http_res_end(res, NULL, 0);
-    return;
+    return NULL;
   }
 
   /* RFC 9110 14.2: Range is only defined for GET. */
@@ -492,7 +539,7 @@ static void serve_file(wire_http_req_t *req, wire_http_res_t *res, int fd,
       snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)size);
       wire_http_res_set_header(res, "Content-Range", cr);
       send_error(res, 416);
-      return;
+      return NULL;
     }
     if (r > 0) {
       status = 206;
@@ -514,14 +561,14 @@ static void serve_file(wire_http_req_t *req, wire_http_res_t *res, int fd,
   if (head || len == 0) {
     close(fd);
     wire_http_res_end(res, NULL, 0);
-    return;
+    return NULL;
   }
   if (first > 0 && lseek(fd, (off_t)first, SEEK_SET) < 0) {
     close(fd);
     wire_http_res_remove_header(res, "Content-Range");
     wire_http_res_remove_header(res, "Content-Length");
     send_error(res, 500);
-    return;
+    return NULL;
   }
   if (len <= CHUNK) {
     /* Small: one read, one end, the whole response in one write. */
@@ -534,12 +581,12 @@ static void serve_file(wire_http_req_t *req, wire_http_res_t *res, int fd,
       wire_http_res_remove_header(res, "Content-Range");
       wire_http_res_remove_header(res, "Content-Length");
       send_error(res, 500);
-      return;
+      return NULL;
     }
     wire_http_res_end(res, chunk, (size_t)n);
-    return;
+    return NULL;
   }
-  start_xfer(req, res, fd, len);
+  return start_stream(req, res, job, fd, len);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -757,15 +804,26 @@ static int open_file(const char *p, struct stat *sb)
   return fd;
 }
 
-static void serve_path(wire_http_req_t *req, wire_http_res_t *res, int head)
+/* Answers a GET, HEAD or other request of the file server. Returns the job
+ * that streams the body (job, or a new one), or NULL if the response was
+ * ended at once. */
+static job_t *serve_path(wire_http_req_t *req, wire_http_res_t *res, job_t *job)
 {
+  const char *method = wire_http_req_method(req);
+  int head = strcmp(method, "HEAD") == 0;
+  if (!head && strcmp(method, "GET") != 0) {
+    wire_http_res_set_header(res, "Allow", "GET, HEAD");
+    send_error(res, 405);
+    return NULL;
+  }
   const char *target = wire_http_req_url(req);
+  job_t *streaming = NULL;
   char *rel = malloc(strlen(target) + 1);
   char *real = NULL;
   char *index = NULL;
   if (rel == NULL) {
     send_error(res, 500);
-    return;
+    return NULL;
   }
   int slash;
   int status = map_target(target, rel, &slash);
@@ -831,11 +889,12 @@ static void serve_path(wire_http_req_t *req, wire_http_res_t *res, int head)
     send_error(res, -fd);
     goto done;
   }
-  serve_file(req, res, fd, &sb, real, head);
+  streaming = serve_file(req, res, job, fd, &sb, real, head);
 done:
   free(index);
   free(real);
   free(rel);
+  return streaming;
 }
 
 /* ---- echo -------------------------------------------------------------- */
@@ -893,14 +952,15 @@ static void on_request(wire_http_server_t *srv, wire_http_req_t *req,
     echo(req, res);
     return;
   }
-  const char *method = wire_http_req_method(req);
-  int head = strcmp(method, "HEAD") == 0;
-  if (!head && strcmp(method, "GET") != 0) {
-    wire_http_res_set_header(res, "Allow", "GET, HEAD");
-    send_error(res, 405);
+  if (job_first(wire_http_req_socket(req)) != NULL) {
+    /* A body is streaming on this connection: wait behind it. */
+    if (job_new(req, res, JOB_PENDING) == NULL)
+      send_error(res, 500);
     return;
   }
-  serve_path(req, res, head);
+  job_t *j = serve_path(req, res, NULL);
+  if (j != NULL)
+    pump(j);
 }
 
 static void on_listening(wire_http_server_t *srv, void *d)
