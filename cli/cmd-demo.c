@@ -1,7 +1,8 @@
 /* wire demo: the seed's servers at once. For now the TCP server of the
- * seed's net section on 8124 and the UDP server of its dgram section on
- * 41234 (--tcp-port, --udp-port; 0 picks a port); later modules add
- * theirs. */
+ * seed's net section on 8124, the UDP server of its dgram section on
+ * 41234 and the HTTP server of its http section on 127.0.0.1:1337
+ * (--tcp-port, --udp-port, --http-port; 0 picks a port); later modules
+ * add theirs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,47 @@ static void on_udp_error(wire_udp_t *u, int err, void *d)
     wire_udp_close(u, NULL); /* the bind failed: the other servers go on */
 }
 
+/* The seed's HTTP server: "Hello World\n" as text/plain to every
+ * request. */
+static void on_http_request(wire_http_server_t *srv, wire_http_req_t *req,
+                            wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)req, (void)d;
+  wire_http_res_set_header(res, "Content-Type", "text/plain");
+  wire_http_res_write_head(res, 200, NULL);
+  wire_http_res_end(res, "Hello World\n", 12);
+}
+
+static void on_http_listening(wire_http_server_t *srv, void *d)
+{
+  (void)d;
+  wire_addr_t a;
+  if (wire_http_server_address(srv, &a) < 0)
+    return;
+  printf("listening on http://%s:%d/\n", a.address, a.port);
+  printf("  try: curl http://%s:%d/\n", a.address, a.port);
+  fflush(stdout);
+}
+
+static void on_http_listen(wire_http_server_t *srv, int status, void *d)
+{
+  (void)d;
+  if (status < 0) {
+    /* The other servers go on. */
+    fprintf(stderr, "wire demo: http: %s\n", wire_strerror(status));
+    wire_http_server_close(srv, NULL);
+  }
+}
+
+static int start_http(wire_loop_t *loop, int port)
+{
+  wire_http_server_t *http;
+  if (wire_http_server_create(loop, NULL, on_http_request, &http) < 0)
+    return -1;
+  wire_http_server_on_listening(http, on_http_listening);
+  return wire_http_server_listen(http, "127.0.0.1", port, on_http_listen);
+}
+
 static int start_udp(wire_loop_t *loop, int port)
 {
   wire_udp_t *udp;
@@ -89,11 +131,14 @@ int cmd_demo(int argc, char **argv)
 {
   int tcp_port = 8124;
   int udp_port = 41234;
+  int http_port = 1337;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--tcp-port") == 0 && i + 1 < argc)
       tcp_port = atoi(argv[++i]);
     else if (strcmp(argv[i], "--udp-port") == 0 && i + 1 < argc)
       udp_port = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--http-port") == 0 && i + 1 < argc)
+      http_port = atoi(argv[++i]);
   }
   wire_loop_t *loop = wire_loop_default();
   wire_server_t *tcp;
@@ -104,6 +149,8 @@ int cmd_demo(int argc, char **argv)
   if (wire_server_listen(tcp, NULL, tcp_port, NULL) < 0)
     return 1;
   if (start_udp(loop, udp_port) < 0)
+    return 1;
+  if (start_http(loop, http_port) < 0)
     return 1;
   wire_loop_run(loop, WIRE_RUN_DEFAULT);
   return wire_loop_close(loop) == 0 ? 0 : 1;
