@@ -19,14 +19,30 @@
  * the request fully read (or the connection is gone), the block goes on the
  * server's zombie list; an end-of-turn hook fires the finish events and
  * returns the blocks to the pool, after the turn's writes were queued. A
- * response whose connection closed before it was ended stays allocated
- * until the user calls wire_http_res_end (which then returns WIRE_ECLOSED
- * and frees it): end is the release, always call it once.
+ * block stays in its connection's queue until pipeline_advance unlinks it
+ * (its bytes went to the socket), however early it was ended. A response
+ * whose connection closed before it was ended stays allocated until the
+ * user calls wire_http_res_end (which then returns WIRE_ECLOSED and frees
+ * it): end is the release, always call it once. A block the user never saw
+ * (a head cut short, a rejected request) is released with its connection.
+ * Every block holds a reference on the server, so a response ended after
+ * the server closed is still safe.
  *
- * Timeouts: one sweep timer per server (every second, unref'd) checks every
- * connection's phase and when it began: headers (headers timeout, counted
- * from the connection or the request's first byte), body (request timeout),
- * idle between requests (keep-alive timeout). */
+ * Reading: the connection pauses its socket while the request being read
+ * is paused, while 64 requests wait for their responses, or while input is
+ * left over from a pause (pending). conn_settle, run after every read and
+ * every finished response, resumes what no longer holds and ends the
+ * connection when nothing is left to do (the peer ended, or the server is
+ * closing).
+ *
+ * Timeouts: one sweep timer per server (every second, unref'd, running
+ * until the server's close completes) checks every connection: a request
+ * head in progress (headers timeout, counted from the connection for the
+ * first request, else from the request's first byte), a body in progress
+ * (request timeout, from the request's first byte), idle between requests
+ * (keep-alive timeout), and an ended connection whose peer never sends its
+ * FIN (closed once its queued bytes stop moving for the keep-alive
+ * timeout). */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,13 +76,6 @@ typedef struct {
   size_t len;
   size_t cap;
 } sbuf_t;
-
-enum {
-  PHASE_HEADERS, /* waiting for / reading a request's head */
-  PHASE_BODY,    /* reading a request's body */
-  PHASE_WAIT,    /* request read, response not finished */
-  PHASE_IDLE     /* keep-alive, nothing in flight */
-};
 
 struct wire_http_req_s {
   msg_t *m;
@@ -104,10 +113,12 @@ struct msg_s {
   unsigned req_paused : 1;
   unsigned is_head : 1;
   unsigned keep_alive : 1;
+  unsigned headers_done : 1;
+  unsigned delivered : 1; /* the user got it (request/upgrade event) */
 
   /* Response. */
   int status;
-  const char *reason; /* static, or in rbuf */
+  char *reason;       /* the user's reason phrase (a copy), or NULL */
   sbuf_t rh;          /* response headers: "name\0value\0" pairs */
   sbuf_t out;         /* bytes waiting for this block to be the head */
   sbuf_t trailers;    /* "name: value\r\n" lines */
@@ -138,16 +149,18 @@ struct conn_s {
   msg_t *cur;         /* the request being parsed */
   char *pending;      /* unparsed input kept over a pause */
   size_t pending_len;
-  uint64_t since; /* when the phase began (loop ms) */
+  uint64_t since;        /* last request or response done (loop ms) */
+  uint64_t req_start;    /* the current request's first byte (loop ms) */
+  uint64_t last_written; /* ended: bytes written at the last check */
   unsigned nmsgs;
   unsigned nrequests;
-  uint8_t phase;
-  unsigned paused : 1;    /* parsing stopped; socket paused */
+  unsigned paused : 1;    /* our socket reading is paused */
   unsigned peer_ended : 1;
   unsigned closing : 1;   /* close after the last response */
-  unsigned dead : 1;      /* socket closing */
+  unsigned dead : 1;      /* ended or closing: no more HTTP */
+  unsigned close_req : 1; /* wire_socket_close called */
   unsigned in_parse : 1;
-  uint64_t req_start; /* the current request's first byte (loop ms) */
+  unsigned reparse : 1; /* a callback paused: resume with execute(0) */
 };
 
 struct wire_http_server_s {
@@ -186,12 +199,16 @@ struct wire_http_server_s {
 
   unsigned closing : 1;
   unsigned net_closed : 1;
+  unsigned sweep_closing : 1;
   unsigned sweep_closed : 1;
   unsigned finished : 1;
 };
 
 static void conn_resume(conn_t *c);
+static void conn_settle(conn_t *c);
+static void client_error(conn_t *c, int err, int status);
 static void conn_close(conn_t *c);
+static void conn_detach(conn_t *c, msg_t *keep);
 static void hand_over(conn_t *c, const char *head, size_t head_len);
 static void msg_maybe_release(msg_t *m);
 static void conn_finish(conn_t *c);
@@ -328,6 +345,7 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
   m->hdrs = m->ihdrs;
   m->hdrs_cap = INLINE_HDRS;
   m->status = 200;
+  wire__obj_ref(&srv->obj);
   return m;
 }
 
@@ -338,6 +356,7 @@ static void msg_free(msg_t *m)
   sbuf_free(&m->rh, NULL);
   sbuf_free(&m->out, NULL);
   sbuf_free(&m->trailers, NULL);
+  wire__free(m->reason);
   if (m->hdrs != m->ihdrs)
     wire__free(m->hdrs);
   if (srv->npool < POOL_MAX) {
@@ -347,6 +366,7 @@ static void msg_free(msg_t *m)
   } else {
     wire__free(m);
   }
+  wire__obj_unref(&srv->obj); /* may free the server */
 }
 
 /* End-of-turn hook: finish events, then the blocks go back to the pool. */
@@ -379,8 +399,8 @@ static void msg_maybe_release(msg_t *m)
     return;
   if (!m->req_complete && !m->closed)
     return;
-  if (m->conn != NULL && m->conn->head == m)
-    return; /* still the head: pipeline_advance unlinks it first */
+  if (m->conn != NULL && !m->finished)
+    return; /* still queued: pipeline_advance unlinks it first */
   m->zombie = 1;
   m->next = m->srv->zombies;
   m->srv->zombies = m;
@@ -482,8 +502,8 @@ void wire_http_req_resume(wire_http_req_t *req)
 {
   msg_t *m = req->m;
   m->req_paused = 0;
-  if (m->conn != NULL && m->conn->paused && !m->conn->in_parse)
-    conn_resume(m->conn);
+  if (m->conn != NULL)
+    conn_settle(m->conn); /* inside a parser callback: after the parse */
 }
 
 /* ---- parser callbacks -------------------------------------------------- */
@@ -495,6 +515,14 @@ static int buf_piece(msg_t *m, const char *at, size_t len, int last)
   if (err == 0 && last)
     err = sbuf_add(&m->buf, m->ibuf, "", 1, limit);
   return err;
+}
+
+/* A callback stops the parser here. It must be run again on resume even
+ * with no bytes left, so that a message without a body can complete. */
+static int pause_here(conn_t *c)
+{
+  c->reparse = 1;
+  return WIRE_HTTP_CB_PAUSE;
 }
 
 static int on_message_begin(wire_http_parser_t *p)
@@ -510,12 +538,9 @@ static int on_message_begin(wire_http_parser_t *p)
     c->head = m;
   c->tail = m;
   c->nmsgs++;
-  uint64_t now = wire_loop_now(c->srv->obj.loop);
-  if (c->phase == PHASE_IDLE) {
-    c->phase = PHASE_HEADERS;
-    c->since = now;
-  }
-  c->req_start = now;
+  /* The first request's head is timed from the connection's start. */
+  if (c->nrequests > 0)
+    c->req_start = wire_loop_now(c->srv->obj.loop);
   return 0;
 }
 
@@ -641,8 +666,7 @@ static int on_headers_complete(wire_http_parser_t *p)
     m->keep_alive = 0;
   if (!m->keep_alive)
     c->closing = 1;
-  c->phase = PHASE_BODY;
-  c->since = wire_loop_now(srv->obj.loop);
+  m->headers_done = 1;
 
   if (p->flags & WIRE_HTTP_F_UPGRADE) {
     int is_connect = p->method == WIRE_HTTP_CONNECT;
@@ -650,11 +674,12 @@ static int on_headers_complete(wire_http_parser_t *p)
     if (cb == NULL) {
       /* Nobody takes the stream: close the connection (issue 4). */
       conn_close(c);
-      return WIRE_HTTP_CB_PAUSE;
+      return pause_here(c);
     }
     return WIRE_HTTP_CB_UPGRADE;
   }
 
+  m->delivered = 1;
   wire__obj_ref(&srv->obj);
   if (p->flags & WIRE_HTTP_F_EXPECT_OTHER) {
     if (srv->on_check_expectation != NULL)
@@ -674,7 +699,7 @@ static int on_headers_complete(wire_http_parser_t *p)
   }
   wire__obj_unref(&srv->obj);
   if (c->dead || m->req_paused)
-    return WIRE_HTTP_CB_PAUSE;
+    return pause_here(c);
   return 0;
 }
 
@@ -685,7 +710,7 @@ static int on_body(wire_http_parser_t *p, const char *at, size_t len)
   if (m->req.on_data != NULL && !m->closed)
     m->req.on_data(&m->req, at, len, m->req.data);
   if (c->dead || m->req_paused)
-    return WIRE_HTTP_CB_PAUSE;
+    return pause_here(c);
   return 0;
 }
 
@@ -695,18 +720,15 @@ static int on_message_complete(wire_http_parser_t *p)
   msg_t *m = c->cur;
   c->cur = NULL;
   m->req_complete = 1;
-  if (c->phase == PHASE_BODY) {
-    c->phase = PHASE_WAIT;
-    c->since = wire_loop_now(c->srv->obj.loop);
-  }
+  c->since = wire_loop_now(c->srv->obj.loop);
   if (m->req.on_end != NULL && !m->closed)
     m->req.on_end(&m->req, m->req.data);
   msg_maybe_release(m);
   if (c->dead)
-    return WIRE_HTTP_CB_PAUSE;
+    return pause_here(c);
   /* Bound the requests parsed ahead of their responses. */
   if (c->nmsgs >= PIPELINE_MAX || c->closing)
-    return WIRE_HTTP_CB_PAUSE;
+    return pause_here(c);
   return 0;
 }
 
@@ -734,8 +756,8 @@ static int valid_value(const char *s)
   return 1;
 }
 
-/* Response headers live in rh as "name\0value\0" pairs; a removed pair has
- * its name's first byte set to '\0'. */
+/* Response headers live in rh as "name\0value\0" pairs, in the order
+ * they were set; removing one closes the gap. */
 static const char *rh_find(const msg_t *m, const char *name, size_t *at)
 {
   size_t i = 0;
@@ -744,7 +766,7 @@ static const char *rh_find(const msg_t *m, const char *name, size_t *at)
     size_t nl = strlen(n);
     const char *v = n + nl + 1;
     size_t vl = strlen(v);
-    if (nl > 0 && strcasecmp(n, name) == 0) {
+    if (strcasecmp(n, name) == 0) {
       if (at != NULL)
         *at = i;
       return v;
@@ -764,19 +786,16 @@ int wire_http_res_set_status(wire_http_res_t *res, int status,
     return WIRE_EINVAL;
   if (reason != NULL && !valid_value(reason))
     return WIRE_EINVAL;
-  m->status = status;
   if (reason != NULL) {
-    /* Kept with the headers as a pair named "" so it shares their life. */
-    size_t off = m->rh.len;
-    int err = sbuf_add(&m->rh, NULL, "\0", 1, SIZE_MAX);
-    if (err == 0)
-      err = sbuf_add(&m->rh, NULL, reason, strlen(reason) + 1, SIZE_MAX);
-    if (err < 0)
-      return err;
-    m->reason = (const char *)(uintptr_t)(off + 1); /* offset, see head */
-    m->reason = NULL;
-    m->reason = m->rh.p + off + 1;
+    size_t n = strlen(reason) + 1;
+    char *r = wire__malloc(n);
+    if (r == NULL)
+      return WIRE_ENOMEM;
+    memcpy(r, reason, n);
+    wire__free(m->reason);
+    m->reason = r;
   }
+  m->status = status;
   return 0;
 }
 
@@ -786,8 +805,13 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
   if (m->head_sent)
     return WIRE_EALREADY;
   size_t at;
-  while (rh_find(m, name, &at) != NULL)
-    m->rh.p[at] = '\0';
+  while (rh_find(m, name, &at) != NULL) {
+    char *n = m->rh.p + at;
+    size_t nl = strlen(n);
+    size_t sz = nl + strlen(n + nl + 1) + 2;
+    memmove(n, n + sz, m->rh.len - at - sz);
+    m->rh.len -= sz;
+  }
   return 0;
 }
 
@@ -799,16 +823,12 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
     return WIRE_EALREADY;
   if (!valid_token(name) || !valid_value(value))
     return WIRE_EINVAL;
-  /* The reason phrase may point into rh: keep it valid across growth. */
-  size_t reason_off = 0;
-  if (m->reason != NULL && m->rh.p != NULL && m->reason >= m->rh.p &&
-      m->reason < m->rh.p + m->rh.len)
-    reason_off = (size_t)(m->reason - m->rh.p) + 1;
+  size_t len = m->rh.len;
   int err = sbuf_add(&m->rh, NULL, name, strlen(name) + 1, SIZE_MAX);
   if (err == 0)
     err = sbuf_add(&m->rh, NULL, value, strlen(value) + 1, SIZE_MAX);
-  if (reason_off > 0)
-    m->reason = m->rh.p + reason_off - 1;
+  if (err < 0)
+    m->rh.len = len; /* no half pair */
   return err;
 }
 
@@ -934,7 +954,8 @@ static int send_head(msg_t *m, int64_t body_len)
                                          : wire_http_status_text(status);
   size_t dlen;
   const char *date = date_line(srv, &dlen);
-  size_t need = 64 + strlen(reason) + m->rh.len * 2 + dlen;
+  /* The fixed lines (status, Connection/Keep-Alive, framing) fit in 256. */
+  size_t need = 256 + strlen(reason) + m->rh.len * 2 + dlen;
   char stack[2048];
   char *head = need <= sizeof(stack) ? stack : wire__malloc(need);
   if (head == NULL)
@@ -951,12 +972,10 @@ static int send_head(msg_t *m, int64_t body_len)
     size_t nl = strlen(n);
     const char *v = n + nl + 1;
     size_t vl = strlen(v);
-    if (nl > 0) {
-      p = put(p, n, nl);
-      p = put(p, ": ", 2);
-      p = put(p, v, vl);
-      p = put(p, "\r\n", 2);
-    }
+    p = put(p, n, nl);
+    p = put(p, ": ", 2);
+    p = put(p, v, vl);
+    p = put(p, "\r\n", 2);
     i += nl + vl + 2;
   }
   if (!m->user_date)
@@ -1000,6 +1019,7 @@ int wire_http_res_write_head(wire_http_res_t *res, int status,
     m->head_sent = 0;
     m->chunked = 0;
     m->status = 200;
+    wire__free(m->reason);
     m->reason = NULL;
     m->rh.len = 0;
     return err < 0 ? err : 0;
@@ -1107,8 +1127,6 @@ int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
   }
   if (c->head == m)
     pipeline_advance(c);
-  else
-    msg_maybe_release(m);
   return r < 0 ? r : 0;
 }
 
@@ -1124,6 +1142,7 @@ static void pipeline_advance(conn_t *c)
     m->next = NULL;
     c->nmsgs--;
     m->finished = 1;
+    c->since = wire_loop_now(c->srv->obj.loop);
     int close_after = m->close_after;
     msg_maybe_release(m);
     if (close_after) {
@@ -1134,25 +1153,45 @@ static void pipeline_advance(conn_t *c)
     }
     msg_t *n = c->head;
     if (n != NULL && n->out.len > 0) {
-      wire_socket_write(c->s, n->out.p, n->out.len);
+      if (wire_socket_write(c->s, n->out.p, n->out.len) == 0)
+        n->need_drain = 1;
       sbuf_free(&n->out, NULL);
     }
   }
-  if (c->head == NULL) {
-    if (c->peer_ended) {
-      conn_finish(c);
-      return;
-    }
-    if (c->cur == NULL) {
-      c->phase = PHASE_IDLE;
-      c->since = wire_loop_now(c->srv->obj.loop);
-    }
-  }
-  if (c->paused && !c->in_parse && (c->cur == NULL || !c->cur->req_paused))
-    conn_resume(c);
+  conn_settle(c);
 }
 
 /* ---- the connection ----------------------------------------------------- */
+
+/* Whether reading must stay paused. */
+static int conn_held(const conn_t *c)
+{
+  return (c->cur != NULL && c->cur->req_paused) || c->nmsgs >= PIPELINE_MAX;
+}
+
+/* After a read, a resume or a finished response (never inside the
+ * parser): resumes reading if nothing holds it back any more, and ends the
+ * connection when it has nothing left to do. */
+static void conn_settle(conn_t *c)
+{
+  if (c->dead || c->in_parse)
+    return;
+  if ((c->paused || c->reparse || c->pending != NULL) && !conn_held(c)) {
+    conn_resume(c);
+    if (c->dead)
+      return;
+  }
+  if (c->paused || c->pending != NULL)
+    return;
+  if (c->cur == NULL && c->head == NULL) {
+    /* Nothing in flight: the peer is gone, or the server is closing. */
+    if (c->peer_ended || c->closing)
+      conn_finish(c);
+  } else if (c->cur != NULL && c->peer_ended) {
+    /* The peer stopped in the middle of a request. */
+    client_error(c, WIRE_EHTTPPARSE, 400);
+  }
+}
 
 static void client_error(conn_t *c, int err, int status)
 {
@@ -1160,12 +1199,15 @@ static void client_error(conn_t *c, int err, int status)
   if (c->dead)
     return;
   if (srv->on_client_error != NULL) {
-    c->dead = 1;
+    /* The handler owns the socket from now on, as for an upgrade. */
+    wire_socket_t *s = c->s;
+    conn_detach(c, NULL);
     wire__obj_ref(&srv->obj);
-    srv->on_client_error(srv, c->s, err, srv->data);
+    srv->on_client_error(srv, s, err, srv->data);
     wire__obj_unref(&srv->obj);
     return;
   }
+  c->closing = 1;
   if (c->head != NULL && c->head->head_sent) {
     /* A response is already on its way: just drop the connection. */
     conn_close(c);
@@ -1183,10 +1225,19 @@ static void client_error(conn_t *c, int err, int status)
   conn_finish(c);
 }
 
+static void pause_reading(conn_t *c)
+{
+  if (!c->paused) {
+    c->paused = 1;
+    wire_socket_pause(c->s);
+  }
+}
+
 /* Runs the parser over data; keeps what a pause left over. */
 static void conn_parse(conn_t *c, const char *data, size_t len)
 {
   size_t nread = 0;
+  c->reparse = 0;
   c->in_parse = 1;
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
   c->in_parse = 0;
@@ -1206,6 +1257,8 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
   if (nread < len) {
     /* Paused: keep the rest (the read buffer belongs to the loop). */
     size_t rest = len - nread;
+    if (c->closing && c->cur == NULL)
+      return; /* after the last request: nothing more will be read */
     if (rest > PENDING_MAX) {
       client_error(c, WIRE_ETOOBIG, 413);
       return;
@@ -1219,31 +1272,33 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
     wire__free(c->pending);
     c->pending = p;
     c->pending_len = rest;
-    if (!c->paused) {
-      c->paused = 1;
-      wire_socket_pause(c->s);
-    }
+    c->reparse = 0; /* the pending bytes resume the parse */
+    pause_reading(c);
+  } else if (conn_held(c)) {
+    /* Paused at the last byte: read nothing more until resumed. */
+    pause_reading(c);
   }
 }
 
+/* Parses what a pause left (or runs the parser once on nothing, so a
+ * message paused at its last byte completes), then reads again unless
+ * something holds it. */
 static void conn_resume(conn_t *c)
 {
-  if (c->dead)
+  if (c->dead || c->in_parse)
     return;
-  c->paused = 0;
-  while (c->pending != NULL && !c->paused && !c->dead) {
+  while (!c->dead && !conn_held(c) && (c->pending != NULL || c->reparse)) {
     char *p = c->pending;
     size_t n = c->pending_len;
     c->pending = NULL;
     c->pending_len = 0;
-    conn_parse(c, p, n);
+    conn_parse(c, p != NULL ? p : "", n);
     wire__free(p);
   }
-  if (!c->paused && !c->dead) {
-    if (c->nmsgs >= PIPELINE_MAX) {
-      c->paused = 1;
-      return;
-    }
+  if (c->dead || c->pending != NULL || conn_held(c))
+    return;
+  if (c->paused) {
+    c->paused = 0;
     wire_socket_resume(c->s);
   }
 }
@@ -1255,6 +1310,8 @@ static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
   conn_t *c = data;
   if (c->dead)
     return;
+  if (c->closing && c->cur == NULL)
+    return; /* after the last request of the connection: ignored */
   if (c->pending != NULL || c->paused) {
     /* Data that raced a pause: queue it behind what is pending. */
     size_t n = c->pending_len + len;
@@ -1273,22 +1330,16 @@ static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
     return;
   }
   conn_parse(c, buf, len);
+  conn_settle(c);
 }
 
 static void on_sock_end(wire_socket_t *s, void *data)
 {
   (void)s;
   conn_t *c = data;
-  if (c->dead)
-    return;
   c->peer_ended = 1;
-  if (c->cur != NULL) {
-    /* The peer stopped in the middle of a request. */
-    client_error(c, WIRE_EHTTPPARSE, 400);
-    return;
-  }
-  if (c->head == NULL)
-    conn_finish(c);
+  /* Requests still pending are served first; settle decides. */
+  conn_settle(c);
 }
 
 static void on_sock_drain(wire_socket_t *s, void *data)
@@ -1315,6 +1366,37 @@ static void conn_unlink(conn_t *c)
   srv->nconns--;
 }
 
+/* The connection is gone: every block it holds loses it. A response the
+ * user still owes gets its close event (and is released by its end); a
+ * block the user never saw is released now. keep (may be NULL) is left to
+ * the caller. */
+static void conn_drop_msgs(conn_t *c, msg_t *keep)
+{
+  msg_t *cur = c->cur;
+  msg_t *m = c->head;
+  c->head = c->tail = c->cur = NULL;
+  /* The request being read may have left the queue already (its response
+   * went out before its body was read). */
+  if (cur != NULL && cur->finished) {
+    cur->next = m;
+    m = cur;
+  }
+  while (m != NULL) {
+    msg_t *next = m->next;
+    m->next = NULL;
+    m->conn = NULL;
+    m->closed = 1;
+    if (m != keep) {
+      if (!m->delivered)
+        m->ended = 1;
+      else if (!m->ended && m->res.on_close != NULL)
+        m->res.on_close(&m->res, m->res.data);
+      msg_maybe_release(m);
+    }
+    m = next;
+  }
+}
+
 static void on_sock_close(wire_socket_t *s, int had_error, void *data)
 {
   (void)s, (void)had_error;
@@ -1322,18 +1404,7 @@ static void on_sock_close(wire_socket_t *s, int had_error, void *data)
   wire_http_server_t *srv = c->srv;
   c->dead = 1;
   wire__obj_ref(&srv->obj);
-  msg_t *m = c->head;
-  while (m != NULL) {
-    msg_t *next = m->next;
-    m->next = NULL;
-    m->conn = NULL;
-    m->closed = 1;
-    if (!m->ended && m->res.on_close != NULL)
-      m->res.on_close(&m->res, m->res.data);
-    msg_maybe_release(m);
-    m = next;
-  }
-  c->head = c->tail = c->cur = NULL;
+  conn_drop_msgs(c, NULL);
   wire__free(c->pending);
   conn_unlink(c);
   wire__poison(c, sizeof(*c));
@@ -1349,41 +1420,44 @@ static void on_sock_error(wire_socket_t *s, int err, void *data)
 }
 
 /* Ends our side after what is queued (Node's destroySoon). The peer's FIN
- * (or the sweep, if it never comes) closes the socket. */
+ * (or the sweep, once the queued bytes stop moving) closes the socket. */
 static void conn_finish(conn_t *c)
 {
   if (c->dead)
     return;
   c->dead = 1;
   c->since = wire_loop_now(c->srv->obj.loop);
+  c->last_written = wire_socket_bytes_written(c->s);
+  wire__free(c->pending);
+  c->pending = NULL;
+  c->pending_len = 0;
   wire_socket_set_allow_half_open(c->s, 0);
   wire_socket_end(c->s);
-  if (c->peer_ended)
-    return; /* both directions done: the socket closes by itself */
+  /* Read on (and discard) so the peer's FIN is seen and the socket can
+   * close, even if a paused request left it paused. */
+  if (c->paused) {
+    c->paused = 0;
+    wire_socket_resume(c->s);
+  }
 }
 
 static void conn_close(conn_t *c)
 {
-  int was_dead = c->dead;
   c->dead = 1;
-  if (!was_dead || c->since != UINT64_MAX) {
-    c->since = UINT64_MAX; /* close requested: the sweep leaves it */
+  if (!c->close_req) {
+    c->close_req = 1;
     wire_socket_close(c->s, NULL);
   }
 }
 
-/* Upgrade or CONNECT: the socket leaves HTTP with the bytes that followed
- * the head. The connection object is freed at the end of the turn (it may
- * still be on the stack). */
-static void hand_over(conn_t *c, const char *head, size_t head_len)
+/* The socket leaves HTTP (upgrade, CONNECT, a clientError handler): our
+ * events are taken off it, the connection leaves the server and is freed
+ * at the end of the turn (it may still be on the stack). */
+static void conn_detach(conn_t *c, msg_t *keep)
 {
   wire_http_server_t *srv = c->srv;
   wire_socket_t *s = c->s;
-  msg_t *m = c->cur;
-  int is_connect = c->parser.method == WIRE_HTTP_CONNECT;
-  wire_http_upgrade_cb cb = is_connect ? srv->on_connect : srv->on_upgrade;
   c->dead = 1;
-  c->since = UINT64_MAX;
   wire_socket_set_data(s, NULL);
   wire_socket_on_data(s, NULL);
   wire_socket_on_end(s, NULL);
@@ -1397,25 +1471,29 @@ static void hand_over(conn_t *c, const char *head, size_t head_len)
   c->next = srv->dead_conns;
   srv->dead_conns = c;
   /* Earlier pipelined responses still unfinished lose their connection. */
-  for (msg_t *q = c->head; q != NULL;) {
-    msg_t *next = q->next;
-    q->next = NULL;
-    q->conn = NULL;
-    q->closed = 1;
-    if (q != m) {
-      if (!q->ended && q->res.on_close != NULL)
-        q->res.on_close(&q->res, q->res.data);
-      msg_maybe_release(q);
-    }
-    q = next;
-  }
-  c->head = c->tail = c->cur = NULL;
+  conn_drop_msgs(c, keep);
+  wire__free(c->pending);
+  c->pending = NULL;
+  wire__flush_queue(srv->obj.loop, &srv->gc);
+}
+
+/* Upgrade or CONNECT: the socket leaves HTTP with the bytes that followed
+ * the head. */
+static void hand_over(conn_t *c, const char *head, size_t head_len)
+{
+  wire_http_server_t *srv = c->srv;
+  wire_socket_t *s = c->s;
+  /* The parser completed the upgrade request: it is the last one. */
+  msg_t *m = c->cur != NULL ? c->cur : c->tail;
+  int is_connect = c->parser.method == WIRE_HTTP_CONNECT;
+  wire_http_upgrade_cb cb = is_connect ? srv->on_connect : srv->on_upgrade;
+  conn_detach(c, m);
   wire__obj_ref(&srv->obj);
   m->req_complete = 1;
+  m->delivered = 1;
   cb(srv, &m->req, s, head, head_len, srv->data);
   m->ended = 1;
   msg_maybe_release(m);
-  wire__flush_queue(srv->obj.loop, &srv->gc);
   wire__obj_unref(&srv->obj);
 }
 
@@ -1430,7 +1508,6 @@ static int conn_new(wire_http_server_t *srv, wire_socket_t *s)
   c->s = s;
   wire_http_parser_init(&c->parser, WIRE_HTTP_REQUEST, &srv->ps);
   c->parser.data = c;
-  c->phase = PHASE_HEADERS;
   c->since = wire_loop_now(srv->obj.loop);
   c->req_start = c->since;
   c->next = srv->conns;
@@ -1482,28 +1559,37 @@ static void on_sweep(wire_timer_t *t, void *data)
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
+    if (c->close_req)
+      continue;
     if (c->dead) {
-      /* Ended, waiting for a FIN that does not come. */
-      if (c->since != UINT64_MAX && now - c->since >= o->keep_alive_timeout_ms)
+      /* Ended, waiting for a FIN that does not come: give up once the
+       * queued bytes stop moving. */
+      uint64_t w = wire_socket_bytes_written(c->s);
+      if (w != c->last_written) {
+        c->last_written = w;
+        c->since = now;
+      } else if (now - c->since >= o->keep_alive_timeout_ms) {
         conn_close(c);
+      }
       continue;
     }
-    switch (c->phase) {
-    case PHASE_HEADERS:
-      if (o->headers_timeout_ms > 0 && now - c->since >= o->headers_timeout_ms)
+    msg_t *m = c->cur;
+    if (m != NULL && !m->headers_done) {
+      if (o->headers_timeout_ms > 0 &&
+          now - c->req_start >= o->headers_timeout_ms)
         client_error(c, WIRE_ETIMEDOUT, 408);
-      break;
-    case PHASE_BODY:
+    } else if (m != NULL) {
       if (o->request_timeout_ms > 0 &&
           now - c->req_start >= o->request_timeout_ms)
         client_error(c, WIRE_ETIMEDOUT, 408);
-      break;
-    case PHASE_IDLE:
+    } else if (c->head == NULL && c->nrequests == 0) {
+      /* Connected, not a byte yet: the first head is late. */
+      if (o->headers_timeout_ms > 0 &&
+          now - c->req_start >= o->headers_timeout_ms)
+        client_error(c, WIRE_ETIMEDOUT, 408);
+    } else if (c->head == NULL) {
       if (now - c->since >= o->keep_alive_timeout_ms)
         conn_close(c);
-      break;
-    default:
-      break;
     }
   }
 }
@@ -1686,10 +1772,21 @@ unsigned wire_http_server_connections(const wire_http_server_t *srv)
   return srv->nconns;
 }
 
+static void on_sweep_closed(wire_timer_t *t, void *data);
+
 static void server_maybe_finish(wire_http_server_t *srv)
 {
   if (!srv->closing || srv->finished || !srv->net_closed ||
-      !srv->sweep_closed || srv->nconns > 0 || srv->dead_conns != NULL)
+      srv->nconns > 0 || srv->dead_conns != NULL)
+    return;
+  /* The sweep runs until the last connection is gone: a connection still
+   * finishing a response keeps its timeouts. */
+  if (!srv->sweep_closing) {
+    srv->sweep_closing = 1;
+    wire_timer_close(srv->sweep, on_sweep_closed);
+    return;
+  }
+  if (!srv->sweep_closed)
     return;
   srv->finished = 1;
   wire__flush_cancel(srv->obj.loop, &srv->gc);
@@ -1731,9 +1828,8 @@ void wire_http_server_close(wire_http_server_t *srv,
     wire_server_close(srv->net, on_net_closed);
   else
     srv->net_closed = 1;
-  wire_timer_close(srv->sweep, on_sweep_closed);
   /* Idle keep-alive connections go now; busy ones after their response
-   * (send_head adds Connection: close). */
+   * (send_head adds Connection: close; conn_settle ends the connection). */
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
@@ -1741,6 +1837,7 @@ void wire_http_server_close(wire_http_server_t *srv,
     if (!c->dead && c->head == NULL && c->cur == NULL)
       conn_close(c);
   }
+  server_maybe_finish(srv);
 }
 
 void wire_http_server_close_all(wire_http_server_t *srv)
