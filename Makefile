@@ -3,11 +3,13 @@
 # missing).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 25
 JOBS ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all setup build build-asan demo test test-build test-asan install clean
+.PHONY: all setup build build-asan demo test install clean fuzz-smoke
 
 all: build
 
@@ -33,9 +35,18 @@ test: build build-asan
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
+	$(MAKE) fuzz-smoke
+
+# The fuzz smoke pass: each libFuzzer target (clang, ASan+UBSan) runs
+# briefly on a copy of its seed corpus, with its dictionary.
+fuzz-smoke: setup
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWIRE_BUILD_FUZZ=ON \
+	  -DWIRE_BUILD_TESTS=OFF -DWIRE_BUILD_EXAMPLES=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz-http-parser
+	bash fuzz/smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
