@@ -52,15 +52,18 @@ typedef void (*wire_http_connection_cb)(wire_http_server_t *srv,
                                         wire_socket_t *s, void *data);
 /* connect and upgrade: the raw socket is handed over (the server lets go
  * of it; close or keep it) with head, the bytes already read after the
- * request's headers, valid during the call. */
+ * request's headers, valid during the call. The server's close waits for
+ * handed-over sockets to close, as Node's does. */
 typedef void (*wire_http_upgrade_cb)(wire_http_server_t *srv,
                                      wire_http_req_t *req, wire_socket_t *s,
                                      const char *head, size_t head_len,
                                      void *data);
-/* clientError: err is WIRE_EHTTPPARSE, WIRE_ETOOBIG, WIRE_ETIMEDOUT or a
- * socket error. Without a handler wire answers 400/413/414/431/501/505 as
- * fits and closes. With one, the handler owns the socket's fate (write a
- * response and end it, or close it). */
+/* clientError: err is WIRE_EHTTPPARSE, WIRE_ETOOBIG or WIRE_ETIMEDOUT.
+ * Without a handler wire answers 400/408/413/414/431/501/505 as fits and
+ * closes. With one, the socket is handed over as for an upgrade: the
+ * handler owns it (write a response and end it, or close it); no timeout
+ * applies to it any more. The server's close still waits for it, as for
+ * upgraded sockets (Node does the same). */
 typedef void (*wire_http_client_error_cb)(wire_http_server_t *srv,
                                           wire_socket_t *s, int err,
                                           void *data);
