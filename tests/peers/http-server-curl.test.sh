@@ -42,3 +42,18 @@ expect_eq "bad header answered 400" "HTTP/1.1 400 Bad Request" "$bad"
 
 # The server is still up and answering.
 expect_eq "still serving" "Hello World" "$(curl -sS "$url/")"
+
+# Bodies read back exact through tests/tools/http_peer_server: a chunked
+# upload and an Expect: 100-continue upload echoed, keep-alive reuse
+# across three URLs of different kinds.
+start peer "$WIRE_BUILD/tools/http_peer_server"
+purl="http://127.0.0.1:$PORT"
+curl -sS -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/up" -o "$TMP/echo1" "$purl/echo"
+cmp "$TMP/up" "$TMP/echo1" || fail "chunked upload not echoed exact"
+echo "ok: chunked upload echoed exact"
+curl -sS -v -H 'Expect: 100-continue' --data-binary @"$TMP/up" -o "$TMP/echo2" "$purl/echo" 2>"$TMP/v2"
+cmp "$TMP/up" "$TMP/echo2" || fail "100-continue upload not echoed exact"
+expect_eq "100 Continue before the echo" 1 "$(grep -c '< HTTP/1.1 100 Continue' "$TMP/v2")"
+n=$(curl -sS -v -o /dev/null -o /dev/null -o /dev/null "$purl/" "$purl/chunks?100" "$purl/big?100000" 2>&1 |
+  grep -c 'Re-using existing connection')
+expect_eq "keep-alive reuse across kinds" 2 "$n"
