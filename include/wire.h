@@ -10,6 +10,7 @@
 #include "wire/stream.h"
 #include "wire/net.h"
 #include "wire/http.h"
+#include "wire/http_client.h"
 #include "wire/dgram.h"
 
 #endif

@@ -61,6 +61,23 @@ void wire__flush_cancel(wire_loop_t *loop, wire__flush_t *f);
  * them). Keeps the loop alive until it ran. Returns 0 or WIRE_ENOMEM. */
 int wire__defer(wire_loop_t *loop, void (*fn)(void *arg), void *arg);
 
+/* ---- loop-wide singletons and close hooks ------------------------------ */
+
+/* Objects a module keeps one of per loop (the HTTP global agent). */
+enum { WIRE__SLOT_AGENT, WIRE__SLOT_COUNT_ };
+void **wire__loop_slot(wire_loop_t *loop, int slot);
+
+/* A hook run by wire_loop_close before it counts the objects still alive,
+ * for singletons the library made on its own (the global agent): they
+ * start closing in fn, and the loop runs until they are gone. */
+typedef struct wire__close_hook_s wire__close_hook_t;
+struct wire__close_hook_s {
+  wire__close_hook_t *next;
+  void (*fn)(wire__close_hook_t *h);
+};
+void wire__loop_add_close_hook(wire_loop_t *loop, wire__close_hook_t *h);
+void wire__loop_remove_close_hook(wire_loop_t *loop, wire__close_hook_t *h);
+
 /* ---- the loop ---------------------------------------------------------- */
 
 #define WIRE__READ_BUF_SIZE (64 * 1024)

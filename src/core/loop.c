@@ -52,6 +52,9 @@ struct wire_loop_s {
 
   void *chunks[CHUNK_FREE_MAX];
   unsigned nchunks;
+
+  void *slots[WIRE__SLOT_COUNT_];
+  wire__close_hook_t *close_hooks;
 };
 
 static wire_loop_t *default_loop;
@@ -335,8 +338,42 @@ void *wire_loop_uv(wire_loop_t *loop)
   return &loop->uv;
 }
 
+void **wire__loop_slot(wire_loop_t *loop, int slot)
+{
+  return &loop->slots[slot];
+}
+
+void wire__loop_add_close_hook(wire_loop_t *loop, wire__close_hook_t *h)
+{
+  h->next = loop->close_hooks;
+  loop->close_hooks = h;
+}
+
+void wire__loop_remove_close_hook(wire_loop_t *loop, wire__close_hook_t *h)
+{
+  for (wire__close_hook_t **pp = &loop->close_hooks; *pp != NULL;
+       pp = &(*pp)->next) {
+    if (*pp == h) {
+      *pp = h->next;
+      return;
+    }
+  }
+}
+
 int wire_loop_close(wire_loop_t *loop)
 {
+  /* Library singletons (the global agent) close with the loop: their
+   * hooks start the closing, and a few turns finish it. Only what they
+   * own goes; anything of the caller's still open keeps WIRE_EBUSY. */
+  if (loop->close_hooks != NULL) {
+    while (loop->close_hooks != NULL) {
+      wire__close_hook_t *h = loop->close_hooks;
+      loop->close_hooks = h->next;
+      h->fn(h);
+    }
+    for (int i = 0; i < 16 && loop->alive > 0; i++)
+      uv_run(&loop->uv, UV_RUN_NOWAIT);
+  }
   /* Finish anything already deferred (close callbacks in flight). */
   if (loop->alive > 0 || loop->defer_head != NULL)
     uv_run(&loop->uv, UV_RUN_NOWAIT);
