@@ -195,3 +195,15 @@ const want = [["/a.txt", "text/plain; charset=utf-8", "hello file\n"],
 ' "$PORT" || fail "node keep-alive client"
 echo "ok: node keep-alive, one connection"
 kill -0 "${PIDS[0]}" || fail "wire serve died"
+
+# A port in use: an error on stderr, exit status 1, and (under ASan) a
+# clean exit with no leak report.
+"$WIRE" serve "$root" --port "$PORT" >"$TMP/busy.out" 2>"$TMP/busy.err" &
+busy=$!
+wait_exit "$busy" "wire serve on a busy port" 10
+expect_eq "busy port exit status" 1 "$RC"
+grep -q '^wire serve: listen: address already in use$' "$TMP/busy.err" ||
+  fail "busy port message: $(cat "$TMP/busy.err")"
+"$WIRE" serve "$TMP/nope" >/dev/null 2>"$TMP/nodir.err" && fail "missing DIR accepted"
+grep -q 'is not a directory' "$TMP/nodir.err" || fail "missing DIR message"
+echo "ok: busy port and missing DIR"
