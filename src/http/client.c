@@ -217,28 +217,6 @@ static char *dup_or_null(const char *s, int *err)
   return p;
 }
 
-static int valid_token(const char *s)
-{
-  if (*s == '\0')
-    return 0;
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch) != NULL)
-      return 0;
-  }
-  return 1;
-}
-
-static int valid_value(const char *s)
-{
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if ((ch < 32 && ch != '\t') || ch == 127)
-      return 0;
-  }
-  return 1;
-}
-
 static int same(const char *a, const char *b)
 {
   if (a == NULL || b == NULL)
@@ -305,7 +283,7 @@ int wire_http_client_req_set_header(wire_http_client_req_t *req,
 {
   if (req->head_built)
     return WIRE_EALREADY;
-  if (!valid_token(name) || !valid_value(value))
+  if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
     return WIRE_EINVAL;
   hdr_remove(&req->hdrs, name);
   return hdr_add(&req->hdrs, name, value);
@@ -1518,7 +1496,7 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
     return WIRE_EINVAL;
   const char *method = o->method != NULL ? o->method : "GET";
   const char *path = o->path != NULL ? o->path : "/";
-  if (!valid_token(method) || path[0] == '\0' || strpbrk(path, " \r\n") != NULL)
+  if (!wire__http_valid_token(method) || path[0] == '\0' || strpbrk(path, " \r\n") != NULL)
     return WIRE_EINVAL;
   wire_agent_t *agent = NULL;
   if (!o->no_agent) {
@@ -1556,7 +1534,7 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
                     o->max_header_size ? o->max_header_size : 16 * 1024);
   for (const char *const *h = o->headers; err == 0 && h != NULL && h[0];
        h += 2) {
-    if (h[1] == NULL || !valid_token(h[0]) || !valid_value(h[1]))
+    if (h[1] == NULL || !wire__http_valid_token(h[0]) || !wire__http_valid_value(h[1]))
       err = WIRE_EINVAL;
     else
       err = hdr_add(&req->hdrs, h[0], h[1]);

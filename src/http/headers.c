@@ -4,6 +4,28 @@
 
 #include "../core/internal.h"
 #include "headers.h"
+#include "parser.h"
+
+int wire__http_valid_token(const char *s)
+{
+  if (*s == '\0')
+    return 0;
+  for (; *s; s++) {
+    if (!wire_http_tchar[(unsigned char)*s])
+      return 0;
+  }
+  return 1;
+}
+
+int wire__http_valid_value(const char *s)
+{
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if ((ch < 32 && ch != '\t') || ch == 127)
+      return 0;
+  }
+  return 1;
+}
 
 void wire__hstore_init(wire__hstore_t *st, char *ibuf, size_t ibuf_len,
                        wire__hdr_t *ih, uint32_t ih_len, size_t limit)

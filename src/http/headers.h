@@ -47,6 +47,12 @@ int wire__hstore_field(wire__hstore_t *st, const char *at, size_t len,
                        int last);
 int wire__hstore_value(wire__hstore_t *st, const char *at, size_t len,
                        int last, int trailer);
+/* A field name (RFC 9110 token) / a field value without CR, LF, NUL or
+ * other controls but HTAB: what the server and client accept from the
+ * application, so nothing can split a head. */
+int wire__http_valid_token(const char *s);
+int wire__http_valid_value(const char *s);
+
 const char *wire__hstore_str(const wire__hstore_t *st, uint32_t off);
 /* The first value of a header (or trailer) by case-insensitive name. */
 const char *wire__hstore_get(const wire__hstore_t *st, const char *name,

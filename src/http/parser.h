@@ -294,6 +294,9 @@ static inline int wire_http_should_keep_alive(const wire_http_parser_t *p)
   return (p->flags & WIRE_HTTP_F_KEEP_ALIVE) != 0;
 }
 
+/* 1 for the bytes RFC 9110 5.6.2 allows in a token (tchar), else 0. */
+extern const uint8_t wire_http_tchar[256];
+
 /* "GET", ... ; "" for WIRE_HTTP_METHOD_OTHER. Static strings. */
 const char *wire_http_method_str(unsigned method);
 /* "INVALID_HEADER_TOKEN", ... ; its message; its WIRE_E* code; the HTTP

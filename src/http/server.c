@@ -51,10 +51,16 @@
 #include <time.h>
 
 #include "../core/internal.h"
+#include "headers.h"
 #include "parser.h"
 #include "wire/http.h"
 
-#define POOL_MAX 64
+/* Blocks kept for reuse: enough that a turn serving many requests (1,000
+ * keep-alive connections, deep pipelines) allocates nothing; the sweep
+ * trims an idle pool back to POOL_IDLE. */
+#define POOL_MAX 1024
+#define POOL_IDLE 64
+#define RH_INLINE 256
 #define PIPELINE_MAX 64 /* requests parsed ahead of their responses */
 #define INLINE_BUF 1024
 #define INLINE_HDRS 24
@@ -135,7 +141,9 @@ struct msg_s {
   unsigned closed : 1;   /* the connection died first */
   unsigned zombie : 1;
   unsigned need_drain : 1;
+  unsigned rh_special : 1; /* a header send_head looks for was set */
 
+  char rbuf[RH_INLINE]; /* response headers, most fit */
   char ibuf[INLINE_BUF];
   hdr_t ihdrs[INLINE_HDRS];
 };
@@ -245,13 +253,13 @@ static int sbuf_add(sbuf_t *b, char *inline_buf, const char *p, size_t n,
   return 0;
 }
 
-static void sbuf_free(sbuf_t *b, char *inline_buf)
+static void sbuf_free(sbuf_t *b, char *inline_buf, size_t inline_cap)
 {
   if (b->p != inline_buf)
     wire__free(b->p);
   b->p = inline_buf;
   b->len = 0;
-  b->cap = inline_buf != NULL ? INLINE_BUF : 0;
+  b->cap = inline_cap;
 }
 
 /* ---- status texts and the Date cache ------------------------------------ */
@@ -344,6 +352,8 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
   m->buf.cap = INLINE_BUF;
   m->hdrs = m->ihdrs;
   m->hdrs_cap = INLINE_HDRS;
+  m->rh.p = m->rbuf;
+  m->rh.cap = RH_INLINE;
   m->status = 200;
   wire__obj_ref(&srv->obj);
   return m;
@@ -352,10 +362,10 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
 static void msg_free(msg_t *m)
 {
   wire_http_server_t *srv = m->srv;
-  sbuf_free(&m->buf, m->ibuf);
-  sbuf_free(&m->rh, NULL);
-  sbuf_free(&m->out, NULL);
-  sbuf_free(&m->trailers, NULL);
+  sbuf_free(&m->buf, m->ibuf, INLINE_BUF);
+  sbuf_free(&m->rh, m->rbuf, RH_INLINE);
+  sbuf_free(&m->out, NULL, 0);
+  sbuf_free(&m->trailers, NULL, 0);
   wire__free(m->reason);
   if (m->hdrs != m->ihdrs)
     wire__free(m->hdrs);
@@ -734,28 +744,6 @@ static int on_message_complete(wire_http_parser_t *p)
 
 /* ---- the response ------------------------------------------------------- */
 
-static int valid_token(const char *s)
-{
-  if (*s == '\0')
-    return 0;
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch) != NULL)
-      return 0;
-  }
-  return 1;
-}
-
-static int valid_value(const char *s)
-{
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if ((ch < 32 && ch != '\t') || ch == 127)
-      return 0;
-  }
-  return 1;
-}
-
 /* Response headers live in rh as "name\0value\0" pairs, in the order
  * they were set; removing one closes the gap. */
 static const char *rh_find(const msg_t *m, const char *name, size_t *at)
@@ -776,6 +764,31 @@ static const char *rh_find(const msg_t *m, const char *name, size_t *at)
   return NULL;
 }
 
+/* The headers send_head must look for (framing, connection, date): only
+ * when one was set does it search rh. */
+static int rh_is_special(const char *n, size_t nl)
+{
+  return (nl == 14 && strcasecmp(n, "Content-Length") == 0) ||
+         (nl == 17 && strcasecmp(n, "Transfer-Encoding") == 0) ||
+         (nl == 10 && strcasecmp(n, "Connection") == 0) ||
+         (nl == 4 && strcasecmp(n, "Date") == 0);
+}
+
+/* Appends a checked pair. */
+static int rh_append(msg_t *m, const char *name, const char *value)
+{
+  size_t nl = strlen(name);
+  size_t len = m->rh.len;
+  if (rh_is_special(name, nl))
+    m->rh_special = 1;
+  int err = sbuf_add(&m->rh, m->rbuf, name, nl + 1, SIZE_MAX);
+  if (err == 0)
+    err = sbuf_add(&m->rh, m->rbuf, value, strlen(value) + 1, SIZE_MAX);
+  if (err < 0)
+    m->rh.len = len; /* no half pair */
+  return err;
+}
+
 int wire_http_res_set_status(wire_http_res_t *res, int status,
                              const char *reason)
 {
@@ -784,7 +797,7 @@ int wire_http_res_set_status(wire_http_res_t *res, int status,
     return WIRE_EALREADY;
   if (status < 100 || status > 999)
     return WIRE_EINVAL;
-  if (reason != NULL && !valid_value(reason))
+  if (reason != NULL && !wire__http_valid_value(reason))
     return WIRE_EINVAL;
   if (reason != NULL) {
     size_t n = strlen(reason) + 1;
@@ -821,26 +834,20 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   msg_t *m = res->m;
   if (m->head_sent)
     return WIRE_EALREADY;
-  if (!valid_token(name) || !valid_value(value))
+  if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
     return WIRE_EINVAL;
-  size_t len = m->rh.len;
-  int err = sbuf_add(&m->rh, NULL, name, strlen(name) + 1, SIZE_MAX);
-  if (err == 0)
-    err = sbuf_add(&m->rh, NULL, value, strlen(value) + 1, SIZE_MAX);
-  if (err < 0)
-    m->rh.len = len; /* no half pair */
-  return err;
+  return rh_append(m, name, value);
 }
 
 int wire_http_res_set_header(wire_http_res_t *res, const char *name,
                              const char *value)
 {
-  if (!valid_token(name) || !valid_value(value))
+  if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
     return WIRE_EINVAL;
   int err = wire_http_res_remove_header(res, name);
   if (err < 0)
     return err;
-  return wire_http_res_append_header(res, name, value);
+  return rh_append(res->m, name, value);
 }
 
 const char *wire_http_res_get_header(const wire_http_res_t *res,
@@ -928,10 +935,15 @@ static int send_head(msg_t *m, int64_t body_len)
   m->no_body = m->is_head || status == 204 || status == 304 ||
                (status >= 100 && status < 200);
 
-  const char *cl = rh_find(m, "Content-Length", NULL);
-  const char *te = rh_find(m, "Transfer-Encoding", NULL);
-  const char *conn_hdr = rh_find(m, "Connection", NULL);
-  m->user_date = rh_find(m, "Date", NULL) != NULL;
+  const char *cl = NULL;
+  const char *te = NULL;
+  const char *conn_hdr = NULL;
+  if (m->rh_special) {
+    cl = rh_find(m, "Content-Length", NULL);
+    te = rh_find(m, "Transfer-Encoding", NULL);
+    conn_hdr = rh_find(m, "Connection", NULL);
+    m->user_date = rh_find(m, "Date", NULL) != NULL;
+  }
   if (conn_hdr != NULL && strcasecmp(conn_hdr, "close") == 0)
     m->close_after = 1;
   if (!m->keep_alive || c->closing)
@@ -1086,7 +1098,7 @@ int wire_http_res_add_trailer(wire_http_res_t *res, const char *name,
   msg_t *m = res->m;
   if (m->ended)
     return WIRE_EWRITEAFTEREND;
-  if (!valid_token(name) || !valid_value(value))
+  if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
     return WIRE_EINVAL;
   int err = sbuf_add(&m->trailers, NULL, name, strlen(name), SIZE_MAX);
   if (err == 0)
@@ -1113,7 +1125,8 @@ int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
   }
   int r = 1;
   if (!m->head_sent)
-    r = send_head(m, m->has_cl || rh_find(m, "Transfer-Encoding", NULL)
+    r = send_head(m, m->has_cl || (m->rh_special &&
+                                    rh_find(m, "Transfer-Encoding", NULL))
                          ? -1
                          : (int64_t)len);
   if (r >= 0 && len > 0)
@@ -1155,7 +1168,7 @@ static void pipeline_advance(conn_t *c)
     if (n != NULL && n->out.len > 0) {
       if (wire_socket_write(c->s, n->out.p, n->out.len) == 0)
         n->need_drain = 1;
-      sbuf_free(&n->out, NULL);
+      sbuf_free(&n->out, NULL, 0);
     }
   }
   conn_settle(c);
@@ -1556,6 +1569,15 @@ static void on_sweep(wire_timer_t *t, void *data)
   wire_http_server_t *srv = data;
   uint64_t now = wire_loop_now(srv->obj.loop);
   const wire_http_server_opts_t *o = &srv->o;
+  /* Give back what a burst left in the pool, half the excess a second. */
+  for (unsigned n = srv->npool > POOL_IDLE ? (srv->npool - POOL_IDLE + 1) / 2
+                                           : 0;
+       n > 0; n--) {
+    msg_t *m = srv->pool;
+    srv->pool = m->next;
+    srv->npool--;
+    wire__free(m);
+  }
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
