@@ -946,7 +946,11 @@ static int send_head(msg_t *m, int64_t body_len)
   }
   if (conn_hdr != NULL && strcasecmp(conn_hdr, "close") == 0)
     m->close_after = 1;
-  if (!m->keep_alive || c->closing)
+  /* This request asked for the close; or the connection is closing (the
+   * server shuts down, a later pipelined request said close) and this is
+   * the last response it will carry. A response queued before others must
+   * not close the connection under them. */
+  if (!m->keep_alive || (c->closing && m->next == NULL && c->cur == NULL))
     m->close_after = 1;
   if (cl != NULL) {
     m->has_cl = 1;
