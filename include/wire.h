@@ -12,5 +12,6 @@
 #include "wire/http.h"
 #include "wire/http_client.h"
 #include "wire/dgram.h"
+#include "wire/tls.h"
 
 #endif

@@ -132,7 +132,7 @@ static void tp_set_ref(wire_socket_t *s, int on)
 
 const wire__transport_t wire__uv_transport = {
   tp_read_start, tp_read_stop, tp_try_write, tp_write,
-  tp_shutdown,   tp_close,     tp_set_ref,
+  tp_shutdown,   tp_close,     tp_set_ref,   NULL,
 };
 
 static void finalize(wire__obj_t *o)
@@ -415,6 +415,7 @@ static int is_uv(const wire_socket_t *s)
 
 int wire_socket_set_nodelay(wire_socket_t *s, int on)
 {
+  s = wire__socket_base(s);
   if (!is_uv(s) || s->h.handle.type != UV_TCP)
     return 0; /* as Node: a no-op where it does not apply */
   if (s->conn != NULL) {
@@ -426,6 +427,7 @@ int wire_socket_set_nodelay(wire_socket_t *s, int on)
 
 int wire_socket_set_keepalive(wire_socket_t *s, int on, unsigned delay_s)
 {
+  s = wire__socket_base(s);
   if (!is_uv(s) || s->h.handle.type != UV_TCP)
     return 0;
   return uv_tcp_keepalive(&s->h.tcp, on, on ? (delay_s ? delay_s : 1) : 0);
@@ -447,6 +449,7 @@ static int pipe_name(const wire_socket_t *s, int peer, wire_addr_t *out)
 
 static int sock_name(const wire_socket_t *s, int peer, wire_addr_t *out)
 {
+  s = wire__socket_base(s);
   if (!is_uv(s))
     return WIRE_ENOTSUP;
   if (s->h.handle.type == UV_NAMED_PIPE)

@@ -27,6 +27,9 @@ typedef struct wire__transport_s {
   void (*close)(wire_socket_t *s, int reset);
   /* Optional: ref/unref the transport's hold on the loop. */
   void (*set_ref)(wire_socket_t *s, int on);
+  /* Optional: the socket this one is layered on (TLS over TCP), or NULL.
+   * Socket options and addresses are those of the bottom socket. */
+  wire_socket_t *(*lower)(const wire_socket_t *s);
 } wire__transport_t;
 
 /* An entry of the write queue: a copy chunk (bytes live right after the
@@ -119,6 +122,14 @@ struct wire_socket_s {
 /* Size of a socket whose handle is a uv_tcp_t / uv_pipe_t. */
 #define WIRE__SOCKET_SIZE(handle_type)                                       \
   (offsetof(struct wire_socket_s, h) + sizeof(handle_type))
+
+/* The bottom of a stack of layered sockets (s itself if not layered). */
+static inline wire_socket_t *wire__socket_base(const wire_socket_t *s)
+{
+  while (s->tp->lower != NULL && s->tp->lower(s) != NULL)
+    s = s->tp->lower(s);
+  return (wire_socket_t *)s;
+}
 
 /* Sets up the stream engine on zeroed memory. */
 void wire__stream_init(wire_socket_t *s, wire_loop_t *loop,
