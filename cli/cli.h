@@ -9,6 +9,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_tcp(int argc, char **argv);
 int cmd_udp(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_get(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 
 /* Prints "listening on SCHEME://HOST:PORT" for srv (brackets for IPv6). */

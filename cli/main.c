@@ -13,6 +13,7 @@ static const struct {
   {"tcp", cmd_tcp, "[-l] HOST PORT: netcat-like TCP client or listener"},
   {"udp", cmd_udp, "[-l] HOST PORT: netcat-like UDP, one datagram per line"},
   {"serve", cmd_serve, "[DIR] [--host H] [--port N] [--echo]: static files"},
+  {"get", cmd_get, "URL [-X M] [-H 'K: V'] [-d DATA] [-o F] [-i] [-v]: HTTP"},
   {"cert", cmd_cert, "ca|server|client --out P: a CA and certificates"},
 };
 
