@@ -203,6 +203,12 @@ WIRE_EXTERN int wire_http_res_add_trailer(wire_http_res_t *res,
  * nothing written yet and no Content-Length set, sends Content-Length. */
 WIRE_EXTERN int wire_http_res_end(wire_http_res_t *res, const void *buf,
                                   size_t len);
+/* Node's res.destroy(): ends the connection (what was written is flushed,
+ * then the FIN: a body cut short stays short, the client sees the close)
+ * and releases the response as end does. For a response whose bytes cannot all be produced (a file that
+ * shrank, a read error). */
+WIRE_EXTERN void wire_http_res_close(wire_http_res_t *res);
+
 /* Sends "HTTP/1.1 100 Continue". */
 WIRE_EXTERN int wire_http_res_write_continue(wire_http_res_t *res);
 WIRE_EXTERN int wire_http_res_headers_sent(const wire_http_res_t *res);

@@ -142,6 +142,8 @@ struct msg_s {
   unsigned zombie : 1;
   unsigned need_drain : 1;
   unsigned rh_special : 1; /* a header send_head looks for was set */
+  unsigned drain_queued : 1;
+  msg_t *dnext; /* the server's list of drains to deliver */
 
   char rbuf[RH_INLINE]; /* response headers, most fit */
   char ibuf[INLINE_BUF];
@@ -197,6 +199,7 @@ struct wire_http_server_s {
   msg_t *pool;
   unsigned npool;
   msg_t *zombies;
+  msg_t *drains; /* responses whose drain the end-of-turn hook delivers */
   conn_t *dead_conns; /* handed over; freed by the end-of-turn hook */
 
   char ka_line[80]; /* "Connection: keep-alive\r\nKeep-Alive: ...", Node's */
@@ -385,6 +388,16 @@ static void on_gc(wire__flush_t *f)
   wire_http_server_t *srv =
       (wire_http_server_t *)((char *)f - offsetof(wire_http_server_t, gc));
   wire__obj_ref(&srv->obj);
+  while (srv->drains != NULL) {
+    msg_t *m = srv->drains;
+    srv->drains = m->dnext;
+    m->drain_queued = 0;
+    if (m->need_drain && !m->ended && !m->closed) {
+      m->need_drain = 0;
+      if (m->res.on_drain != NULL)
+        m->res.on_drain(&m->res, m->res.data);
+    }
+  }
   while (srv->zombies != NULL) {
     msg_t *m = srv->zombies;
     srv->zombies = m->next;
@@ -899,8 +912,15 @@ static int res_out(msg_t *m, const char *p, size_t n)
       m->need_drain = 1;
     return r;
   }
+  /* Not its turn yet: kept, with the same backpressure as the socket. */
   int err = sbuf_add(&m->out, NULL, p, n, 64u * 1024 * 1024);
-  return err < 0 ? err : 1;
+  if (err < 0)
+    return err;
+  if (m->out.len >= 16 * 1024) {
+    m->need_drain = 1;
+    return 0;
+  }
+  return 1;
 }
 
 static char *put(char *p, const char *s, size_t n)
@@ -1147,6 +1167,26 @@ int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
   return r < 0 ? r : 0;
 }
 
+void wire_http_res_close(wire_http_res_t *res)
+{
+  msg_t *m = res->m;
+  int was_ended = m->ended;
+  m->ended = 1;
+  conn_t *c = m->conn;
+  if (c != NULL) {
+    /* What was written goes out, then the FIN: the client sees the body
+     * cut short, not lost. The socket's close releases this block with
+     * the others. */
+    if (c->dead)
+      conn_close(c);
+    else
+      conn_finish(c);
+    return;
+  }
+  if (!was_ended)
+    msg_maybe_release(m);
+}
+
 /* The head's response is complete: unlink it, let the next one write what
  * it buffered, then decide the connection's fate. */
 static void pipeline_advance(conn_t *c)
@@ -1170,9 +1210,18 @@ static void pipeline_advance(conn_t *c)
     }
     msg_t *n = c->head;
     if (n != NULL && n->out.len > 0) {
-      if (wire_socket_write(c->s, n->out.p, n->out.len) == 0)
-        n->need_drain = 1;
+      int r = wire_socket_write(c->s, n->out.p, n->out.len);
       sbuf_free(&n->out, NULL, 0);
+      if (r == 0) {
+        n->need_drain = 1; /* the socket's drain delivers it */
+      } else if (n->need_drain && !n->drain_queued) {
+        /* It was told to wait and now has room: its drain comes at the
+         * end of the turn, not inside the call that got us here. */
+        n->drain_queued = 1;
+        n->dnext = c->srv->drains;
+        c->srv->drains = n;
+        wire__flush_queue(c->srv->obj.loop, &c->srv->gc);
+      }
     }
   }
   conn_settle(c);
@@ -1816,6 +1865,7 @@ static void server_maybe_finish(wire_http_server_t *srv)
     return;
   srv->finished = 1;
   wire__flush_cancel(srv->obj.loop, &srv->gc);
+  srv->drains = NULL; /* their connections are gone: no drain is owed */
   while (srv->zombies != NULL) {
     msg_t *m = srv->zombies;
     srv->zombies = m->next;
