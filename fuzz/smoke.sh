@@ -11,7 +11,13 @@ secs=${2:-25}
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$build" && pwd)
 
-targets=(http-parser)
+# Every fuzz/fuzz-<target>.c is a target, with its seeds in corpus/<target>/
+# and its dictionary in <first word of target>.dict (http.dict, ws.dict).
+targets=()
+for src in "$here"/fuzz-*.c; do
+  t=$(basename "$src" .c)
+  targets+=("${t#fuzz-}")
+done
 per=$(( secs / ${#targets[@]} ))
 [ "$per" -ge 1 ] || per=1
 

@@ -90,6 +90,8 @@ unsigned wire_ws_error_close_code(unsigned err)
 void wire_ws_mask_copy(char *dst, const char *src, size_t len,
                        const uint8_t key[4], uint64_t pos)
 {
+  if (len == 0)
+    return; /* dst and src may be NULL then */
   unsigned char *d = (unsigned char *)dst;
   const unsigned char *s = (const unsigned char *)src;
   unsigned k = (unsigned)(pos & 3);
@@ -490,6 +492,11 @@ static unsigned frame_end_check(wire_ws_decoder_t *d)
 static int run(wire_ws_decoder_t *d, const char *data, char *out, size_t len,
                size_t *nread)
 {
+  if (data == NULL) {
+    /* len is 0: NULL + 0 is undefined in C, so point at something. */
+    data = "";
+    out = NULL;
+  }
   const unsigned char *in = (const unsigned char *)data;
   const unsigned char *p = in;
   const unsigned char *end = in + len;
