@@ -1470,6 +1470,27 @@ Test(ws_frame, no_settings)
   str_free(&in);
 }
 
+Test(ws_frame, empty_calls)
+{
+  /* No bytes, NULL pointers: nothing happens (and no NULL + 0, which
+   * UBSan reports). */
+  wire_ws_decoder_t d;
+  wire_ws_decoder_init(&d, CLI, 0, NULL);
+  size_t nread = 1;
+  cr_assert_eq(wire_ws_decoder_execute(&d, NULL, 0, &nread), 0);
+  cr_assert_eq(nread, 0);
+  cr_assert_eq(wire_ws_decoder_execute_raw(&d, NULL, 0, &nread), 0);
+  cr_assert_eq(nread, 0);
+  cr_assert(wire_ws_decoder_idle(&d));
+  wire_ws_mask(NULL, 0, KEY, 0);
+  wire_ws_mask_copy(NULL, NULL, 0, KEY, 3);
+  cr_assert_eq(wire_ws_frame_write(NULL, 0, FIN, OP_PING, NULL, 0, NULL), 0);
+  wire_utf8_t u;
+  wire_utf8_init(&u);
+  cr_assert_eq(wire_utf8_validate(&u, NULL, 0), 0);
+  cr_assert(wire_utf8_is_valid(NULL, 0));
+}
+
 Test(ws_frame, error_helpers)
 {
   cr_assert_str_eq(wire_ws_error_name(E(RESERVED_OPCODE)), "RESERVED_OPCODE");

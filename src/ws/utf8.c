@@ -18,7 +18,10 @@
  * and a nine-state automaton (`next`) moves on classes. A state says what
  * the next byte must be, so the automaton rejects a character at its first
  * byte that breaks the table above: that is the fail-fast rule. While the
- * automaton is between characters, runs of ASCII are skipped in blocks.
+ * automaton is between characters, runs of ASCII are skipped in blocks
+ * and whole valid characters are checked with a few compares; anything
+ * else (a bad byte, a character cut by the end of the input) goes through
+ * the automaton.
  *
  * Invariant: the state after a byte depends only on the state before it
  * and the byte, so splitting the input anywhere gives the same answer. */
@@ -143,6 +146,33 @@ static size_t skip_ascii(const unsigned char *s, size_t i, size_t len)
   return i;
 }
 
+/* Between characters with at least four bytes left: if s[i] starts a
+ * whole, valid character, returns its length, else 0 (the automaton then
+ * decides, and finds the exact byte where it fails). Branches on the
+ * bytes instead of chaining table loads, which is what makes non-ASCII
+ * text fast. */
+static size_t whole_char(const unsigned char *s, size_t i)
+{
+  unsigned c = s[i];
+  unsigned c1 = s[i + 1];
+  if (c >= 0xc2 && c <= 0xdf)
+    return (c1 & 0xc0) == 0x80 ? 2 : 0;
+  if ((c & 0xf0) == 0xe0) {
+    unsigned lo = c == 0xe0 ? 0xa0 : 0x80; /* no overlongs */
+    unsigned hi = c == 0xed ? 0x9f : 0xbf; /* no surrogates */
+    return c1 >= lo && c1 <= hi && (s[i + 2] & 0xc0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    unsigned lo = c == 0xf0 ? 0x90 : 0x80; /* no overlongs */
+    unsigned hi = c == 0xf4 ? 0x8f : 0xbf; /* nothing over U+10FFFF */
+    return c1 >= lo && c1 <= hi && (s[i + 2] & 0xc0) == 0x80 &&
+                   (s[i + 3] & 0xc0) == 0x80
+               ? 4
+               : 0;
+  }
+  return 0;
+}
+
 size_t wire_utf8_validate(wire_utf8_t *u, const char *data, size_t len)
 {
   const unsigned char *s = (const unsigned char *)data;
@@ -152,9 +182,21 @@ size_t wire_utf8_validate(wire_utf8_t *u, const char *data, size_t len)
   size_t i = 0;
   while (i < len) {
     if (st == U_ACCEPT) {
-      i = skip_ascii(s, i, len);
-      if (i == len)
-        break;
+      if (s[i] < 0x80) {
+        i++;
+        /* A lone ASCII byte among other characters (a space in Greek
+         * text) is common: do not start the block scanner for it. */
+        if (i < len && s[i] < 0x80)
+          i = skip_ascii(s, i, len);
+        continue;
+      }
+      if (len - i >= 4) {
+        size_t n = whole_char(s, i);
+        if (n > 0) {
+          i += n;
+          continue;
+        }
+      }
     }
     st = next[st][cls[s[i]]];
     if (st == U_REJECT) {
