@@ -237,8 +237,8 @@ int wire_ws_decoder_execute(wire_ws_decoder_t *d, char *data, size_t len,
 int wire_ws_decoder_execute_raw(wire_ws_decoder_t *d, const char *data,
                                 size_t len, size_t *nread);
 
-/* Whether the decoder is between frames (so the connection could end
- * here) and not inside a fragmented message. */
+/* Whether the connection could end here: the decoder is between frames
+ * and outside a fragmented message, or a close frame has ended. */
 int wire_ws_decoder_idle(const wire_ws_decoder_t *d);
 
 /* ---- encoding ---- */
