@@ -638,7 +638,7 @@ static void tp_close(wire_socket_t *s, int reset)
   /* After a TLS failure, let the alert OpenSSL queued reach the peer (it
    * says why), for a bounded time. */
   if (t->failed && HAS(lower, WIRE__S_CONNECTED) && lower->wq_bytes > 0 &&
-      wire_socket_writev(lower, NULL, 0, on_fail_flushed, t) == 0) {
+      wire_socket_writev(lower, NULL, 0, on_fail_flushed, t) >= 0) {
     wire_socket_set_timeout(lower, FAIL_FLUSH_MS);
     return;
   }
