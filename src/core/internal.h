@@ -49,7 +49,6 @@ typedef struct wire__flush_s wire__flush_t;
 struct wire__flush_s {
   wire__flush_t *next;
   void (*fn)(wire__flush_t *f);
-  int queued;
 };
 
 void wire__flush_queue(wire_loop_t *loop, wire__flush_t *f);

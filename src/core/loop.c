@@ -99,7 +99,6 @@ static unsigned run_flush(wire_loop_t *loop)
     if (loop->flush_head == NULL)
       loop->flush_tail = NULL;
     f->next = NULL;
-    f->queued = 0;
     f->fn(f);
     n++;
   }
@@ -129,11 +128,17 @@ static void on_check(uv_check_t *h)
   run_flush(h->data);
 }
 
+/* A node is on the list if it links to another or is the last: no flag,
+ * one word less in every socket. */
+static int flush_queued(const wire_loop_t *loop, const wire__flush_t *f)
+{
+  return f->next != NULL || loop->flush_tail == f;
+}
+
 void wire__flush_queue(wire_loop_t *loop, wire__flush_t *f)
 {
-  if (f->queued)
+  if (flush_queued(loop, f))
     return;
-  f->queued = 1;
   f->next = NULL;
   if (loop->flush_tail != NULL)
     loop->flush_tail->next = f;
@@ -151,7 +156,7 @@ void wire__flush_queue(wire_loop_t *loop, wire__flush_t *f)
 
 void wire__flush_cancel(wire_loop_t *loop, wire__flush_t *f)
 {
-  if (!f->queued)
+  if (!flush_queued(loop, f))
     return;
   wire__flush_t *prev = NULL;
   for (wire__flush_t *p = loop->flush_head; p != NULL; p = p->next) {
@@ -166,7 +171,6 @@ void wire__flush_cancel(wire_loop_t *loop, wire__flush_t *f)
     }
     prev = p;
   }
-  f->queued = 0;
   f->next = NULL;
 }
 

@@ -88,19 +88,14 @@ struct wire_socket_s {
   wire__wreq_t *wq_tail;
   size_t wq_bytes;     /* queued and not yet written (in flight included) */
   size_t inflight;     /* bytes handed to transport->write */
-  wire__wreq_t *done;  /* finished zero-copy writes awaiting their cb */
-  wire__wreq_t *done_tail;
+  wire__wreq_t *done;  /* finished zero-copy writes awaiting their cb,
+                          newest first (reversed when delivered) */
   wire__flush_t flush;
 
   uint64_t bytes_read;
   uint64_t bytes_written;
 
-  uv_timer_t *timer; /* allocated on first set_timeout */
-  uint64_t last_active;
-  uint32_t timeout_ms;
-
-  wire_socket_t *pipe_dst; /* we pipe into it */
-  wire_socket_t *pipe_src; /* it pipes into us */
+  struct wire__sext_s *ext; /* timeout and pipe state, on first use */
 
   /* The server that owns this socket, and its list of connections. */
   wire_server_t *server;
@@ -109,8 +104,10 @@ struct wire_socket_s {
 
   /* Transport state. For libuv transports the handle is the last member and
    * the object is allocated just large enough for the handle it uses. */
-  void *tp_data;
-  struct wire__connect_s *conn; /* client sockets, while connecting */
+  union {
+    void *tp_data;                /* a non-libuv transport's state */
+    struct wire__connect_s *conn; /* libuv: client sockets, connecting */
+  };
   union {
     uv_handle_t handle;
     uv_stream_t stream;
@@ -118,6 +115,16 @@ struct wire_socket_s {
     uv_pipe_t pipe;
   } h;
 };
+
+/* What few sockets use, kept out of line so an idle connection stays
+ * small: the timeout (set_timeout) and the pipe links (wire_pipe). */
+typedef struct wire__sext_s {
+  uv_timer_t timer;
+  uint64_t last_active;
+  uint32_t timeout_ms;
+  wire_socket_t *pipe_dst; /* we pipe into it */
+  wire_socket_t *pipe_src; /* it pipes into us */
+} wire__sext_t;
 
 /* Size of a socket whose handle is a uv_tcp_t / uv_pipe_t. */
 #define WIRE__SOCKET_SIZE(handle_type)                                       \

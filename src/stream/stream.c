@@ -123,27 +123,50 @@ int wire_socket_set_write_limits(wire_socket_t *s, size_t hwm, size_t cap)
 
 /* ---- activity and the timeout ----------------------------------------- */
 
+static void on_timer(uv_timer_t *t);
+
 static void touch(wire_socket_t *s)
 {
-  if (s->timer == NULL)
+  wire__sext_t *x = s->ext;
+  if (x == NULL || x->timeout_ms == 0)
     return;
-  s->last_active = uv_now(wire__uv(s->obj.loop));
-  if (HAS(s, WIRE__S_TIMER_IDLE) && s->timeout_ms > 0) {
+  x->last_active = uv_now(wire__uv(s->obj.loop));
+  if (HAS(s, WIRE__S_TIMER_IDLE)) {
     s->flags &= ~WIRE__S_TIMER_IDLE;
-    uv_timer_start(s->timer, s->timer->timer_cb, s->timeout_ms, 0);
+    uv_timer_start(&x->timer, on_timer, x->timeout_ms, 0);
   }
 }
+
+/* The out-of-line state, made on first use. Its timer handle is closed
+ * (and the block freed) when the socket closes. */
+static wire__sext_t *ext(wire_socket_t *s)
+{
+  if (s->ext != NULL)
+    return s->ext;
+  wire__sext_t *x = wire__calloc(1, sizeof(*x));
+  if (x == NULL)
+    return NULL;
+  uv_timer_init(wire__uv(s->obj.loop), &x->timer);
+  x->timer.data = s;
+  uv_unref((uv_handle_t *)&x->timer);
+  s->ext = x;
+  return x;
+}
+
+#define PIPE_DST(s) ((s)->ext != NULL ? (s)->ext->pipe_dst : NULL)
+#define PIPE_SRC(s) ((s)->ext != NULL ? (s)->ext->pipe_src : NULL)
 
 static void on_timer(uv_timer_t *t)
 {
   wire_socket_t *s = t->data;
-  if (HAS(s, WIRE__S_CLOSING) || s->timeout_ms == 0)
+  wire__sext_t *x = s->ext;
+  if (HAS(s, WIRE__S_CLOSING) || x->timeout_ms == 0)
     return;
   /* Activity only stamps last_active; the timer is re-armed for what is
    * left instead of being restarted on every read and write. */
-  uint64_t idle = uv_now(t->loop) - s->last_active;
-  if (idle < s->timeout_ms) {
-    uv_timer_start(t, on_timer, s->timeout_ms - idle, 0);
+  uint64_t idle = uv_now(t->loop) - x->last_active;
+  if (idle < x->timeout_ms) {
+    uv_timer_start(t, on_timer, x->timeout_ms - idle, 0);
     return;
   }
   s->flags |= WIRE__S_TIMER_IDLE;
@@ -161,23 +184,19 @@ int wire_socket_set_timeout(wire_socket_t *s, uint64_t ms)
   if (ms > UINT32_MAX)
     return WIRE_EINVAL;
   if (ms == 0) {
-    s->timeout_ms = 0;
-    if (s->timer != NULL)
-      uv_timer_stop(s->timer);
+    if (s->ext != NULL) {
+      s->ext->timeout_ms = 0;
+      uv_timer_stop(&s->ext->timer);
+    }
     return 0;
   }
-  if (s->timer == NULL) {
-    s->timer = wire__malloc(sizeof(*s->timer));
-    if (s->timer == NULL)
-      return WIRE_ENOMEM;
-    uv_timer_init(wire__uv(s->obj.loop), s->timer);
-    s->timer->data = s;
-    uv_unref((uv_handle_t *)s->timer);
-  }
-  s->timeout_ms = (uint32_t)ms;
-  s->last_active = uv_now(wire__uv(s->obj.loop));
+  wire__sext_t *x = ext(s);
+  if (x == NULL)
+    return WIRE_ENOMEM;
+  x->timeout_ms = (uint32_t)ms;
+  x->last_active = uv_now(wire__uv(s->obj.loop));
   s->flags &= ~WIRE__S_TIMER_IDLE;
-  return uv_timer_start(s->timer, on_timer, ms, 0);
+  return uv_timer_start(&x->timer, on_timer, ms, 0);
 }
 
 /* ---- the write queue ---------------------------------------------------- */
@@ -284,11 +303,8 @@ static void advance(wire_socket_t *s, size_t n)
       s->wq_tail = NULL;
     if (w->cb != NULL) {
       w->next = NULL;
-      if (s->done_tail != NULL)
-        s->done_tail->next = w;
-      else
-        s->done = w;
-      s->done_tail = w;
+      w->next = s->done;
+      s->done = w;
     } else {
       wreq_free(s, w);
     }
@@ -300,11 +316,17 @@ static void advance(wire_socket_t *s, size_t n)
  * (0, or WIRE_ECANCELED when the socket closed first). */
 static void deliver_done(wire_socket_t *s, int status)
 {
+  /* The list is newest first: turn it around to call back in order. */
+  wire__wreq_t *rev = NULL;
   while (s->done != NULL) {
     wire__wreq_t *w = s->done;
     s->done = w->next;
-    if (s->done == NULL)
-      s->done_tail = NULL;
+    w->next = rev;
+    rev = w;
+  }
+  while (rev != NULL) {
+    wire__wreq_t *w = rev;
+    rev = w->next;
     wire_write_cb cb = w->cb;
     void *arg = w->arg;
     wreq_free(s, w);
@@ -315,7 +337,7 @@ static void deliver_done(wire_socket_t *s, int status)
 static void emit_drain(wire_socket_t *s)
 {
   s->flags &= ~WIRE__S_NEED_DRAIN;
-  wire_socket_t *src = s->pipe_src;
+  wire_socket_t *src = PIPE_SRC(s);
   if (src != NULL && HAS(src, WIRE__S_PIPE_PAUSED)) {
     src->flags &= ~WIRE__S_PIPE_PAUSED;
     wire_socket_resume(src);
@@ -600,7 +622,7 @@ void wire__stream_on_read(wire_socket_t *s, ssize_t nread, const char *buf)
     s->bytes_read += (uint64_t)nread;
     touch(s);
     wire__socket_ref(s);
-    wire_socket_t *dst = s->pipe_dst;
+    wire_socket_t *dst = PIPE_DST(s);
     if (dst != NULL) {
       int r = wire_socket_write(dst, buf, (size_t)nread);
       if (r == 0) {
@@ -619,8 +641,8 @@ void wire__stream_on_read(wire_socket_t *s, ssize_t nread, const char *buf)
     s->flags |= WIRE__S_READ_EOF;
     read_stop(s);
     wire__socket_ref(s);
-    if (s->pipe_dst != NULL) {
-      wire_socket_end(s->pipe_dst);
+    if (PIPE_DST(s) != NULL) {
+      wire_socket_end(PIPE_DST(s));
       wire_unpipe(s);
     }
     if (s->on_end != NULL)
@@ -651,7 +673,8 @@ void wire__stream_fail(wire_socket_t *s, int err)
 static void on_timer_closed(uv_handle_t *h)
 {
   wire_socket_t *s = h->data;
-  wire__free(h);
+  wire__sext_t *x = (wire__sext_t *)((char *)h - offsetof(wire__sext_t, timer));
+  wire__free(x);
   wire__socket_unref(s);
 }
 
@@ -662,12 +685,12 @@ static void do_close(wire_socket_t *s, int reset)
     s->flags |= WIRE__S_RESET;
   wire__flush_cancel(s->obj.loop, &s->flush);
   wire_unpipe(s);
-  if (s->pipe_src != NULL)
-    wire_unpipe(s->pipe_src);
-  if (s->timer != NULL) {
+  if (PIPE_SRC(s) != NULL)
+    wire_unpipe(PIPE_SRC(s));
+  if (s->ext != NULL) {
     wire__socket_ref(s);
-    uv_close((uv_handle_t *)s->timer, on_timer_closed);
-    s->timer = NULL;
+    uv_close((uv_handle_t *)&s->ext->timer, on_timer_closed);
+    s->ext = NULL;
   }
   read_stop(s);
   s->tp->close(s, reset);
@@ -722,21 +745,23 @@ void wire__stream_closed(wire_socket_t *s)
 
 int wire_pipe(wire_socket_t *src, wire_socket_t *dst)
 {
-  if (src == dst || src->pipe_dst != NULL || dst->pipe_src != NULL)
+  if (src == dst || PIPE_DST(src) != NULL || PIPE_SRC(dst) != NULL)
     return WIRE_EINVAL;
   if (HAS(src, WIRE__S_CLOSING) || HAS(dst, WIRE__S_CLOSING))
     return WIRE_ECLOSED;
-  src->pipe_dst = dst;
-  dst->pipe_src = src;
+  if (ext(src) == NULL || ext(dst) == NULL)
+    return WIRE_ENOMEM;
+  src->ext->pipe_dst = dst;
+  dst->ext->pipe_src = src;
   wire_socket_resume(src);
   return 0;
 }
 
 void wire_unpipe(wire_socket_t *src)
 {
-  wire_socket_t *dst = src->pipe_dst;
+  wire_socket_t *dst = PIPE_DST(src);
   if (dst == NULL)
     return;
-  dst->pipe_src = NULL;
-  src->pipe_dst = NULL;
+  dst->ext->pipe_src = NULL;
+  src->ext->pipe_dst = NULL;
 }
