@@ -221,7 +221,8 @@ void wire_ws_decoder_init(wire_ws_decoder_t *d, wire_ws_role_t role,
  * when a callback paused it (then *nread < len may hold: the rest is for
  * the next call). After a close frame the decoder takes no more bytes:
  * d->closed is set, and a byte after the close frame is the error
- * AFTER_CLOSE. Returns a negative code on error: WIRE_EWSPROTO (a
+ * AFTER_CLOSE (close code 0: the caller ignores what follows a close
+ * frame, it does not fail the connection over it). Returns a negative code on error: WIRE_EWSPROTO (a
  * protocol rule or bad UTF-8), WIRE_ETOOBIG (a limit), or the code a
  * callback returned; then d->error is the reason,
  * wire_ws_error_close_code(d->error) the close code to send, d->error_offset
