@@ -222,14 +222,14 @@ void wire_ws_decoder_init(wire_ws_decoder_t *d, wire_ws_role_t role,
  * the next call). After a close frame the decoder takes no more bytes:
  * d->closed is set, and a byte after the close frame is the error
  * AFTER_CLOSE (close code 0: the caller ignores what follows a close
- * frame, it does not fail the connection over it). Returns a negative code on error: WIRE_EWSPROTO (a
- * protocol rule or bad UTF-8), WIRE_ETOOBIG (a limit), or the code a
- * callback returned; then d->error is the reason,
- * wire_ws_error_close_code(d->error) the close code to send, d->error_offset
- * the stream offset of the offending byte (of the end of the frame when
- * the text or reason ended inside a UTF-8 character), *nread where the
- * decoder stopped, and every later call returns the same code. data may be
- * NULL when len is 0. */
+ * frame, it does not fail the connection over it). Returns a negative
+ * code on error: WIRE_EWSPROTO (a protocol rule or bad UTF-8),
+ * WIRE_ETOOBIG (a limit), or the code a callback returned; then d->error
+ * is the reason, wire_ws_error_close_code(d->error) the close code to
+ * send, d->error_offset the stream offset of the offending byte (of the
+ * end of the frame when the text or reason ended inside a UTF-8
+ * character), *nread where the decoder stopped, and every later call
+ * returns the same code. data may be NULL when len is 0. */
 int wire_ws_decoder_execute(wire_ws_decoder_t *d, char *data, size_t len,
                             size_t *nread);
 
