@@ -4,7 +4,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 25
+FUZZ_SECONDS ?= 40
 JOBS ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
@@ -42,7 +42,7 @@ test: build build-asan
 fuzz-smoke: setup
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DWIRE_BUILD_FUZZ=ON \
 	  -DWIRE_BUILD_TESTS=OFF -DWIRE_BUILD_EXAMPLES=OFF
-	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz-http-parser
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz-all
 	bash fuzz/smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 install: build
