@@ -38,7 +38,9 @@ typedef struct wire_agent_s wire_agent_t;
 typedef struct {
   unsigned max_sockets;      /* per origin (host:port:localAddress); 5 */
   unsigned max_free_sockets; /* idle sockets kept per origin; 256 */
-  uint64_t free_socket_timeout_ms; /* idle socket lifetime; 5000 (Node 20) */
+  uint64_t free_socket_timeout_ms; /* idle socket lifetime; 5000 (Node 20);
+                                      less when the server's Keep-Alive
+                                      timeout is shorter (see the docs) */
   int keep_alive;            /* pool sockets at all; 1 */
 } wire_agent_opts_t;
 
@@ -81,7 +83,8 @@ typedef struct {
   const char *local_address; /* bind the connection to this local IP */
   const char *socket_path;   /* a Unix socket instead of host/port */
   const char *method;        /* "GET" if NULL */
-  const char *path;          /* "/" if NULL; may hold a query */
+  const char *path;          /* "/" if NULL; may hold a query; no bytes
+                                <= 0x20 or DEL (WIRE_EINVAL) */
   const char *const *headers; /* NULL-terminated name, value, name, value */
   const char *auth;          /* "user:password": Basic Authorization */
   wire_agent_t *agent;       /* NULL: the global agent */
@@ -122,7 +125,8 @@ typedef void (*wire_http_client_upgrade_cb)(wire_http_client_req_t *req,
  * before anything happens. The head goes out with the first write or end;
  * call wire_http_client_req_end when the body (if any) is written. on_response
  * (may be NULL) runs once the response head arrived. Errors: WIRE_EINVAL
- * (bad options, a header with forbidden characters), WIRE_ENOMEM. */
+ * (bad options: a header, method, path or host with forbidden characters),
+ * WIRE_ECLOSED (the agent is closing), WIRE_ENOMEM. */
 WIRE_EXTERN int wire_http_request(wire_loop_t *loop,
                                   const wire_http_request_opts_t *o,
                                   wire_http_response_cb on_response,
@@ -169,8 +173,12 @@ WIRE_EXTERN int wire_http_client_req_end(wire_http_client_req_t *req,
                                          const void *buf, size_t len);
 WIRE_EXTERN void wire_http_client_req_on_drain(wire_http_client_req_t *req,
                                                wire_http_client_event_cb cb);
-/* Node's req.destroy(): aborts; error (WIRE_ECANCELED, unless it already
- * ended) is not reported, close follows on a later turn. */
+/* Node's req.destroy(): aborts the request at any stage (before it
+ * started, queued, connecting, sent, response streaming); no error event,
+ * close follows on a later turn; a connection with a response cut short
+ * is closed, never reused. Closing from the response's end event leaves
+ * the finished connection to the pool. Safe to call again until the close
+ * event has run (the request is freed after it). */
 WIRE_EXTERN void wire_http_client_req_close(wire_http_client_req_t *req);
 WIRE_EXTERN void wire_http_client_req_set_data(wire_http_client_req_t *req,
                                                void *data);

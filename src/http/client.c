@@ -12,10 +12,16 @@
  * A connection (cconn_t) owns one socket and one response parser. When a
  * response completes and both sides allow keep-alive, the connection goes
  * back to the agent: to the next queued request, or to the free list
- * (unref'd, so an idle pool never keeps the loop alive), where the agent's
- * sweep closes it after the free-socket timeout (or the server's
- * Keep-Alive: timeout=N, less a second, as Node does). A free socket the
- * server closes leaves the list.
+ * (unref'd, so an idle pool never keeps the loop alive) with an idle
+ * timeout of free_socket_timeout_ms, or a second less than the server's
+ * Keep-Alive: timeout=N (as Node). A free socket that closes (the server
+ * closed it, its time is up, the agent closes) leaves the list at once.
+ * origin->active counts the connections in use or connecting (c->counted),
+ * origin->nfree those on the free list (c->idle); a connection is in at
+ * most one of them.
+ *
+ * Every request holds a reference on its agent, so the agent and its
+ * origins outlive the requests made on it.
  *
  * Retry: a request sent on a reused socket that fails before any byte of
  * the response arrived is sent again, once, on a fresh connection, if its
@@ -110,10 +116,10 @@ struct wire_http_client_req_s {
   unsigned retried : 1;
   unsigned replayable : 1;
   unsigned reused : 1;
-  unsigned done : 1;      /* response complete, error, or closed */
-  unsigned closing : 1;   /* close event scheduled */
+  unsigned done : 1;    /* response complete, error, or closed */
+  unsigned closing : 1; /* close event scheduled */
   unsigned need_drain : 1;
-  unsigned started : 1;   /* given to the agent */
+  unsigned started : 1; /* given to the agent */
 
   wire_http_client_res_t res;
 };
@@ -125,15 +131,17 @@ struct cconn_s {
   wire_http_client_req_t *req;
   cconn_t *next; /* the origin's free list */
   wire_http_parser_t parser;
-  uint64_t idle_since;
-  uint64_t ka_ms; /* the server's Keep-Alive: timeout, in ms; 0 if none */
+  uint64_t ka_ms; /* the server's Keep-Alive: timeout, in ms */
   char *pending;
   size_t pending_len;
   int err; /* the socket's error, for the close that follows */
   unsigned connected : 1;
-  unsigned idle : 1;
-  unsigned dead : 1;  /* closing */
-  unsigned keep : 1;  /* the last response allows reuse */
+  unsigned counted : 1;   /* in origin->active (in use or connecting) */
+  unsigned idle : 1;      /* on the origin's free list */
+  unsigned has_ka : 1;    /* ka_ms is set */
+  unsigned upgrading : 1; /* a 101 or CONNECT answer: the socket goes */
+  unsigned dead : 1;      /* closing */
+  unsigned keep : 1;      /* the last response allows reuse */
   unsigned got_bytes : 1; /* a response byte arrived for this request */
   unsigned in_parse : 1;
   unsigned reparse : 1;
@@ -161,7 +169,6 @@ struct wire_agent_s {
   wire__obj_t obj;
   wire_agent_opts_t o;
   origin_t *origins;
-  wire_timer_t *sweep;
   unsigned nconns;
   unsigned closing : 1;
   unsigned is_global : 1;
@@ -217,6 +224,34 @@ static char *dup_or_null(const char *s, int *err)
   return p;
 }
 
+/* A request-target goes on the request line as it is: Node refuses any
+ * character outside U+0021..U+00FF; bytes below 0x21 and DEL here. */
+static int valid_target(const char *s)
+{
+  if (*s == '\0')
+    return 0;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch <= 0x20 || ch == 0x7f)
+      return 0;
+  }
+  return 1;
+}
+
+/* A host goes into the Host header: no whitespace, controls or characters
+ * that would end or extend the field or the authority. NULL is fine. */
+static int valid_host(const char *s)
+{
+  if (s == NULL)
+    return 1;
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch <= 0x20 || ch == 0x7f || strchr("/?#@\\", ch) != NULL)
+      return 0;
+  }
+  return 1;
+}
+
 static int same(const char *a, const char *b)
 {
   if (a == NULL || b == NULL)
@@ -238,6 +273,8 @@ static void req_finalize(wire__obj_t *o)
   buf_free(&req->out);
   buf_free(&req->replay);
   wire__hstore_free(&req->res.hs);
+  if (req->agent != NULL)
+    wire__obj_unref(&req->agent->obj);
   wire__poison(req, sizeof(*req));
   wire__free(req);
 }
@@ -262,11 +299,15 @@ static void hdr_remove(buf_t *b, const char *name)
   while (i < b->len) {
     char *n = b->p + i;
     size_t nl = strlen(n);
-    const char *v = n + nl + 1;
-    size_t vl = strlen(v);
-    if (nl > 0 && strcasecmp(n, name) == 0)
-      n[0] = '\0'; /* a removed pair keeps its place, nameless */
-    i += nl + vl + 2;
+    size_t pair = nl + strlen(n + nl + 1) + 2;
+    if (strcasecmp(n, name) == 0) {
+      /* Cut the pair out: an emptied name would leave its value to be
+       * read as the next name. */
+      memmove(n, n + pair, b->len - i - pair);
+      b->len -= pair;
+      continue;
+    }
+    i += pair;
   }
 }
 
@@ -289,10 +330,10 @@ int wire_http_client_req_set_header(wire_http_client_req_t *req,
   return hdr_add(&req->hdrs, name, value);
 }
 
-#define SETTER(name, field, type)                                            \
-  void wire_http_client_req_on_##name(wire_http_client_req_t *req, type cb)  \
-  {                                                                          \
-    req->field = cb;                                                         \
+#define SETTER(name, field, type)                                              \
+  void wire_http_client_req_on_##name(wire_http_client_req_t *req, type cb)    \
+  {                                                                            \
+    req->field = cb;                                                           \
   }
 SETTER(socket, on_socket, wire_http_client_socket_cb)
 SETTER(continue, on_continue, wire_http_client_event_cb)
@@ -320,7 +361,8 @@ int wire_http_client_req_reused_socket(const wire_http_client_req_t *req)
   return req->reused;
 }
 
-/* ---- the response accessors ----------------------------------------------- */
+/* ---- the response accessors -----------------------------------------------
+ */
 
 int wire_http_client_res_status(const wire_http_client_res_t *res)
 {
@@ -343,9 +385,8 @@ size_t wire_http_client_res_header_count(const wire_http_client_res_t *res)
 {
   return res->hs.nhdrs;
 }
-int wire_http_client_res_header_at(const wire_http_client_res_t *res,
-                                   size_t i, const char **name,
-                                   const char **value)
+int wire_http_client_res_header_at(const wire_http_client_res_t *res, size_t i,
+                                   const char **name, const char **value)
 {
   return wire__hstore_at(&res->hs, i, name, value);
 }
@@ -368,8 +409,8 @@ int wire_http_client_res_complete(const wire_http_client_res_t *res)
 {
   return res->complete;
 }
-wire_http_client_req_t *wire_http_client_res_req(
-    const wire_http_client_res_t *res)
+wire_http_client_req_t *
+wire_http_client_res_req(const wire_http_client_res_t *res)
 {
   return res->req;
 }
@@ -620,14 +661,16 @@ static void req_fail(wire_http_client_req_t *req, int err)
   }
   if (req->on_error != NULL)
     req->on_error(req, err, req->arg);
-  req->closing = 0;
+  /* The error callback may have closed the request: close once. */
   req_close_later(req);
   wire__obj_unref(&req->obj);
 }
 
 void wire_http_client_req_close(wire_http_client_req_t *req)
 {
-  if (req->done) {
+  if (req->done || (req->res.complete && req->conn != NULL)) {
+    /* Done, or closed from the end event: the finished response leaves
+     * its connection to conn_after_parse (the pool, as Node). */
     req_close_later(req);
     return;
   }
@@ -642,9 +685,10 @@ void wire_http_client_req_close(wire_http_client_req_t *req)
   req_close_later(req);
 }
 
-/* ---- connections ----------------------------------------------------------- */
+/* ---- connections -----------------------------------------------------------
+ */
 
-static void conn_parse(cconn_t *c, const char *data, size_t len);
+static int conn_parse(cconn_t *c, const char *data, size_t len);
 static int conn_after_parse(cconn_t *c, int leftover);
 
 static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
@@ -675,7 +719,7 @@ static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
     c->pending_len = n;
     return;
   }
-  conn_parse(c, buf, len);
+  (void)conn_parse(c, buf, len);
 }
 
 /* A reused socket failed before any byte of the response: try once more on
@@ -751,9 +795,24 @@ static void on_sock_timeout(wire_socket_t *s, void *data)
 {
   (void)s;
   cconn_t *c = data;
+  if (c->idle) {
+    /* A free socket's idle time is up (free_socket_timeout_ms, or the
+     * server's Keep-Alive hint). */
+    conn_close(c);
+    return;
+  }
   wire_http_client_req_t *req = c->req;
   if (req != NULL && req->on_timeout != NULL)
     req->on_timeout(req, req->arg);
+}
+
+/* c no longer holds one of its origin's max_sockets places. */
+static void conn_uncount(cconn_t *c)
+{
+  if (c->counted) {
+    c->counted = 0;
+    c->origin->active--;
+  }
 }
 
 static void conn_unlink_free(cconn_t *c)
@@ -788,8 +847,7 @@ static void on_sock_close(wire_socket_t *s, int had_error, void *data)
   if (o != NULL) {
     if (c->idle)
       conn_unlink_free(c);
-    else
-      o->active--;
+    conn_uncount(c);
   }
   wire__free(c->pending);
   wire__poison(c, sizeof(*c));
@@ -806,6 +864,10 @@ static void conn_close(cconn_t *c)
   if (c->dead)
     return;
   c->dead = 1;
+  /* A closing free socket leaves the pool now, not at its close event: it
+   * must not be handed out (nor counted) in between. */
+  if (c->idle)
+    conn_unlink_free(c);
   wire_socket_close(c->s, NULL);
 }
 
@@ -909,15 +971,15 @@ static int on_header_value(wire_http_parser_t *p, const char *at, size_t len,
   return wire__hstore_value(&c->req->res.hs, at, len, last, 0);
 }
 
-static int on_trailer_field(wire_http_parser_t *p, const char *at,
-                            size_t len, int last)
+static int on_trailer_field(wire_http_parser_t *p, const char *at, size_t len,
+                            int last)
 {
   cconn_t *c = p->data;
   return wire__hstore_field(&c->req->res.hs, at, len, last);
 }
 
-static int on_trailer_value(wire_http_parser_t *p, const char *at,
-                            size_t len, int last)
+static int on_trailer_value(wire_http_parser_t *p, const char *at, size_t len,
+                            int last)
 {
   cconn_t *c = p->data;
   return wire__hstore_value(&c->req->res.hs, at, len, last, 1);
@@ -929,15 +991,17 @@ static int pause_here(cconn_t *c)
   return WIRE_HTTP_CB_PAUSE;
 }
 
-/* "timeout=N" in a Keep-Alive header, in ms; 0 if absent. */
-static uint64_t keep_alive_ms(const char *v)
+/* "timeout=N" in a Keep-Alive header: 1 and *ms = N s in ms, or 0. */
+static int keep_alive_hint(const char *v, uint64_t *ms)
 {
   if (v == NULL)
     return 0;
   const char *t = strstr(v, "timeout=");
-  if (t == NULL)
+  if (t == NULL || t[8] < '0' || t[8] > '9')
     return 0;
-  return strtoull(t + 8, NULL, 10) * 1000;
+  uint64_t n = strtoull(t + 8, NULL, 10);
+  *ms = n > UINT64_MAX / 1000 ? UINT64_MAX : n * 1000;
+  return 1;
 }
 
 static int on_headers_complete(wire_http_parser_t *p)
@@ -963,8 +1027,10 @@ static int on_headers_complete(wire_http_parser_t *p)
     return c->dead ? pause_here(c) : 0;
   }
   res->interim = 0;
-  if (p->status == 101 || (req->is_connect && p->status < 300))
+  if (p->status == 101 || (req->is_connect && p->status < 300)) {
+    c->upgrading = 1;
     return WIRE_HTTP_CB_UPGRADE;
+  }
   /* A final answer before 100 Continue: the held body is never sent, and
    * the connection cannot carry another request. */
   if (req->hold_body) {
@@ -974,7 +1040,13 @@ static int on_headers_complete(wire_http_parser_t *p)
   } else {
     c->keep = wire_http_should_keep_alive(p);
   }
-  c->ka_ms = keep_alive_ms(wire__hstore_get(&res->hs, "Keep-Alive", 0));
+  c->has_ka =
+      keep_alive_hint(wire__hstore_get(&res->hs, "Keep-Alive", 0), &c->ka_ms);
+  /* Node keeps a socket until a second before the server's Keep-Alive
+   * timeout; with a hint of 1 s or less there is no safe time to reuse
+   * it. */
+  if (c->has_ka && c->ka_ms <= 1000)
+    c->keep = 0;
   wire__obj_ref(&req->obj);
   if (req->on_response != NULL)
     req->on_response(req, res, req->arg);
@@ -1008,6 +1080,8 @@ static int on_message_complete(wire_http_parser_t *p)
   wire_http_client_res_t *res = &req->res;
   if (res->interim)
     return 0; /* the final response follows */
+  if (c->upgrading)
+    return WIRE_HTTP_CB_PAUSE; /* conn_parse hands the socket over */
   res->complete = 1;
   if (res->on_end != NULL)
     res->on_end(res, req->arg);
@@ -1027,17 +1101,19 @@ static int conn_after_parse(cconn_t *c, int leftover)
   c->complete = 0;
   c->reparse = 0;
   wire_http_client_req_t *req = c->req;
-  if (req != NULL && !req->done) {
-    req->done = 1;
-    req->conn = NULL;
-    c->req = NULL;
-    /* Bytes after a complete response mean a confused server. */
-    if (req->ended && c->keep && !c->dead && !leftover)
-      conn_release(c);
-    else
-      conn_close(c);
-    req_close_later(req);
-  }
+  if (req == NULL)
+    return 1; /* closed meanwhile: c is closing */
+  req->conn = NULL;
+  c->req = NULL;
+  /* Reuse needs the whole request sent (an answer that came before the
+   * end leaves the rest of the body nowhere to go) and nothing after the
+   * response (bytes after it mean a confused server). */
+  if (req->ended && c->keep && !c->dead && !leftover)
+    conn_release(c);
+  else
+    conn_close(c);
+  /* A close from the end event already scheduled this. */
+  req_close_later(req);
   return 1;
 }
 
@@ -1059,14 +1135,14 @@ static const wire_http_parser_settings_t *settings(void)
 }
 
 /* Upgrade or CONNECT: the socket leaves the client with the bytes after
- * the response head. */
-static void hand_over(cconn_t *c, const char *head, size_t len)
+ * the response head. Returns 1 when c is freed (the socket was taken). */
+static int hand_over(cconn_t *c, const char *head, size_t len)
 {
   wire_http_client_req_t *req = c->req;
   wire_socket_t *s = c->s;
   int is_connect = req->is_connect && req->res.status != 101;
-  wire_http_client_upgrade_cb cb = is_connect ? req->on_connect
-                                              : req->on_upgrade;
+  wire_http_client_upgrade_cb cb =
+      is_connect ? req->on_connect : req->on_upgrade;
   req->done = 1;
   req->conn = NULL;
   c->req = NULL;
@@ -1074,7 +1150,7 @@ static void hand_over(cconn_t *c, const char *head, size_t len)
     /* Nobody takes the stream (as Node without an upgrade listener). */
     conn_close(c);
     req_close_later(req);
-    return;
+    return 0;
   }
   /* The connection object stays until the socket's close event would have
    * reached it: detach its callbacks and free it now instead. */
@@ -1092,20 +1168,25 @@ static void hand_over(cconn_t *c, const char *head, size_t len)
   wire_agent_t *a = c->agent;
   origin_t *o = c->origin;
   if (o != NULL)
-    o->active--;
+    conn_uncount(c);
+  wire__free(c->pending);
+  wire__poison(c, sizeof(*c));
+  wire__free(c);
   wire__obj_ref(&req->obj);
   cb(req, &req->res, s, head, len, req->arg);
   req_close_later(req);
   wire__obj_unref(&req->obj);
-  /* c may still be on the stack (conn_parse): it is freed by the caller. */
   if (a != NULL) {
     a->nconns--;
     agent_pump(o, a);
     agent_maybe_finish(a);
   }
+  return 1;
 }
 
-static void conn_parse(cconn_t *c, const char *data, size_t len)
+/* Parses bytes of c's response. Returns 1 when c is gone (its socket was
+ * handed over and c freed): the caller must not touch it. */
+static int conn_parse(cconn_t *c, const char *data, size_t len)
 {
   size_t nread = 0;
   c->got_bytes = 1;
@@ -1118,26 +1199,27 @@ static void conn_parse(cconn_t *c, const char *data, size_t len)
       req_fail(c->req, err);
     else
       conn_close(c);
-    return;
+    return 0;
+  }
+  if (c->parser.upgraded && c->upgrading) {
+    /* The parser calls on_message_complete for a 101 too: that is no end
+     * of a response, the socket goes to the caller. */
+    c->complete = 0;
+    c->reparse = 0;
+    if (c->req == NULL || c->dead)
+      return 0;
+    return hand_over(c, data + nread, len - nread);
   }
   if (conn_after_parse(c, nread < len))
-    return;
-  if (c->parser.upgraded && c->req != NULL) {
-    hand_over(c, data + nread, len - nread);
-    if (c->dead && c->s != NULL && wire_socket_data(c->s) == NULL) {
-      wire__free(c->pending);
-      wire__free(c);
-    }
-    return;
-  }
+    return 0;
   if (c->dead || c->req == NULL)
-    return;
+    return 0;
   if (nread < len) {
     size_t rest = len - nread;
     char *p = wire__malloc(rest);
     if (p == NULL) {
       req_fail(c->req, WIRE_ENOMEM);
-      return;
+      return 0;
     }
     memcpy(p, data + nread, rest);
     wire__free(c->pending);
@@ -1152,6 +1234,7 @@ static void conn_parse(cconn_t *c, const char *data, size_t len)
     c->paused = 1;
     wire_socket_pause(c->s);
   }
+  return 0;
 }
 
 static void conn_resume(cconn_t *c)
@@ -1160,15 +1243,18 @@ static void conn_resume(cconn_t *c)
   while (!c->paused && !c->dead && c->req != NULL &&
          (c->pending != NULL || c->reparse)) {
     if (c->pending == NULL) {
-      conn_parse(c, "", 0);
+      if (conn_parse(c, "", 0))
+        return;
       continue;
     }
     char *p = c->pending;
     size_t n = c->pending_len;
     c->pending = NULL;
     c->pending_len = 0;
-    conn_parse(c, p, n);
+    int gone = conn_parse(c, p, n);
     wire__free(p);
+    if (gone)
+      return;
   }
   if (!c->paused && !c->dead)
     wire_socket_resume(c->s);
@@ -1198,7 +1284,8 @@ void wire_http_client_res_resume(wire_http_client_res_t *res)
   conn_resume(c);
 }
 
-/* ---- the agent -------------------------------------------------------------- */
+/* ---- the agent --------------------------------------------------------------
+ */
 
 static origin_t *origin_find(wire_agent_t *a, const wire_http_client_req_t *r,
                              int create)
@@ -1245,12 +1332,16 @@ static void agent_assign(wire_http_client_req_t *req, int fresh)
     attach(req, c, 0);
     return;
   }
+  if (a->closing) {
+    /* Started (or retried) after wire_agent_close. */
+    req_fail(req, WIRE_ECANCELED);
+    return;
+  }
   origin_t *o = req->origin;
-  while (!fresh && o->free != NULL) {
-    cconn_t *c = o->free;
+  if (!fresh && o->free != NULL) {
+    cconn_t *c = o->free; /* most recently freed first */
     conn_unlink_free(c);
-    if (c->dead)
-      continue;
+    c->counted = 1;
     o->active++;
     wire_socket_ref(c->s);
     attach(req, c, 1);
@@ -1263,6 +1354,7 @@ static void agent_assign(wire_http_client_req_t *req, int fresh)
       req_fail(req, err);
       return;
     }
+    c->counted = 1;
     o->active++;
     attach(req, c, 0);
     return;
@@ -1315,34 +1407,19 @@ static void conn_release(cconn_t *c)
     conn_close(c);
     return;
   }
-  o->active--;
+  conn_uncount(c);
   c->idle = 1;
-  c->idle_since = wire_loop_now(a->obj.loop);
   c->next = o->free;
   o->free = c;
   o->nfree++;
-  wire_socket_set_timeout(c->s, 0);
+  /* The idle timeout: the agent's, or a second before the server's own
+   * Keep-Alive timeout (Node's rule; hints of 1 s or less are not kept). */
+  uint64_t limit = a->o.free_socket_timeout_ms;
+  if (c->has_ka && c->ka_ms - 1000 < limit)
+    limit = c->ka_ms - 1000;
+  wire_socket_set_timeout(c->s, limit);
   /* An idle pool does not keep the loop alive (Node unrefs them too). */
   wire_socket_unref(c->s);
-}
-
-static void on_sweep(wire_timer_t *t, void *data)
-{
-  (void)t;
-  wire_agent_t *a = data;
-  uint64_t now = wire_loop_now(a->obj.loop);
-  for (origin_t *o = a->origins; o != NULL; o = o->next) {
-    cconn_t *next;
-    for (cconn_t *c = o->free; c != NULL; c = next) {
-      next = c->next;
-      uint64_t limit = a->o.free_socket_timeout_ms;
-      /* The server's own Keep-Alive timeout, less a second of margin. */
-      if (c->ka_ms > 1000 && c->ka_ms - 1000 < limit)
-        limit = c->ka_ms - 1000;
-      if (now - c->idle_since >= limit)
-        conn_close(c);
-    }
-  }
 }
 
 static void agent_finalize(wire__obj_t *obj)
@@ -1370,14 +1447,6 @@ int wire_agent_create(wire_loop_t *loop, const wire_agent_opts_t *o,
   a->o = o != NULL ? *o : defaults;
   if (a->o.free_socket_timeout_ms == 0)
     a->o.free_socket_timeout_ms = defaults.free_socket_timeout_ms;
-  int err = wire_timer_create(loop, &a->sweep);
-  if (err < 0) {
-    wire__free(a);
-    return err;
-  }
-  wire_timer_set_data(a->sweep, a);
-  wire_timer_start(a->sweep, 1000, 1000, on_sweep);
-  wire_timer_unref(a->sweep);
   wire__obj_init(&a->obj, loop, agent_finalize);
   *out = a;
   return 0;
@@ -1424,12 +1493,12 @@ void wire_agent_stats(const wire_agent_t *a, const char *host, int port,
   }
 }
 
-static void on_sweep_closed(wire_timer_t *t, void *data)
+static void agent_closed(void *arg)
 {
-  (void)t;
-  wire_agent_t *a = data;
+  wire_agent_t *a = arg;
   if (a->close_cb != NULL)
     a->close_cb(a, a->close_arg);
+  /* Requests still alive hold their own references. */
   wire__obj_unref(&a->obj);
 }
 
@@ -1442,7 +1511,8 @@ static void agent_maybe_finish(wire_agent_t *a)
     *wire__loop_slot(a->obj.loop, WIRE__SLOT_AGENT) = NULL;
     wire__loop_remove_close_hook(a->obj.loop, &a->hook);
   }
-  wire_timer_close(a->sweep, on_sweep_closed);
+  if (wire__defer(a->obj.loop, agent_closed, a) < 0)
+    agent_closed(a); /* no memory for a deferral: on this turn */
 }
 
 void wire_agent_close(wire_agent_t *a, wire_agent_close_cb cb, void *arg)
@@ -1463,12 +1533,13 @@ void wire_agent_close(wire_agent_t *a, wire_agent_close_cb cb, void *arg)
   agent_maybe_finish(a);
 }
 
-/* ---- starting requests ------------------------------------------------------ */
+/* ---- starting requests ------------------------------------------------------
+ */
 
 static int is_idempotent(const char *m)
 {
-  static const char *const list[] = {"GET",    "HEAD",    "OPTIONS",
-                                     "TRACE",  "PUT",     "DELETE", NULL};
+  static const char *const list[] = {"GET", "HEAD",   "OPTIONS", "TRACE",
+                                     "PUT", "DELETE", NULL};
   for (int i = 0; list[i] != NULL; i++) {
     if (strcmp(m, list[i]) == 0)
       return 1;
@@ -1496,7 +1567,10 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
     return WIRE_EINVAL;
   const char *method = o->method != NULL ? o->method : "GET";
   const char *path = o->path != NULL ? o->path : "/";
-  if (!wire__http_valid_token(method) || path[0] == '\0' || strpbrk(path, " \r\n") != NULL)
+  if (!wire__http_valid_token(method) || !valid_target(path))
+    return WIRE_EINVAL;
+  if (!valid_host(o->hostname) || !valid_host(o->host) ||
+      !valid_host(o->local_address))
     return WIRE_EINVAL;
   wire_agent_t *agent = NULL;
   if (!o->no_agent) {
@@ -1534,13 +1608,14 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
                     o->max_header_size ? o->max_header_size : 16 * 1024);
   for (const char *const *h = o->headers; err == 0 && h != NULL && h[0];
        h += 2) {
-    if (h[1] == NULL || !wire__http_valid_token(h[0]) || !wire__http_valid_value(h[1]))
+    if (h[1] == NULL || !wire__http_valid_token(h[0]) ||
+        !wire__http_valid_value(h[1]))
       err = WIRE_EINVAL;
     else
       err = hdr_add(&req->hdrs, h[0], h[1]);
   }
-  if (err == 0 && o->auth != NULL && hdr_find(&req->hdrs, "Authorization") ==
-                                          NULL) {
+  if (err == 0 && o->auth != NULL &&
+      hdr_find(&req->hdrs, "Authorization") == NULL) {
     size_t n = strlen(o->auth);
     char *b = wire__malloc(4 * ((n + 2) / 3) + 8);
     if (b == NULL) {
@@ -1565,10 +1640,14 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
   }
   if (err < 0) {
     req->obj.loop = loop;
+    req->agent = NULL;
     req_finalize(&req->obj);
     return err;
   }
   wire__obj_init(&req->obj, loop, req_finalize);
+  /* The agent (its origins) outlives every request made on it. */
+  if (agent != NULL)
+    wire__obj_ref(&agent->obj);
   /* The connection is chosen on a later turn, after the caller set its
    * events and (usually) wrote and ended the request. */
   wire__obj_ref(&req->obj);
@@ -1582,7 +1661,8 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
   return 0;
 }
 
-/* ---- http.get ------------------------------------------------------------------ */
+/* ---- http.get
+ * ------------------------------------------------------------------ */
 
 int wire_http_get(wire_loop_t *loop, const char *url,
                   wire_http_response_cb on_response, void *arg,
