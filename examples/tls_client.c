@@ -2,7 +2,7 @@
  * certificate and the CA): prints "client connected authorized" or
  * "unauthorized", pipes stdin to the server and prints what comes back.
  *
- *   tls_client [HOST] [PORT] [--keys DIR] [--servername NAME]
+ *   tls_client [HOST] [PORT] [--keys DIR] [--servername NAME] [--alpn P]
  *
  * DIR (default ./keys) holds client.key, client.crt and ca.crt (see
  * tls_server.c; make the client's with
@@ -58,6 +58,8 @@ static void on_secure(wire_socket_t *s, int st, void *arg)
     return; /* the error event reports it */
   printf("client connected %s\n",
          wire_tls_authorized(s) ? "authorized" : "unauthorized");
+  if (wire_tls_alpn(s) != NULL)
+    printf("alpn %s\n", wire_tls_alpn(s));
   fflush(stdout);
   if (wire_socket_open(wire_socket_loop(s), 0, &in) == 0) {
     wire_socket_on_close(in, on_in_close);
@@ -78,12 +80,15 @@ int main(int argc, char **argv)
   int port = 8000;
   const char *dir = "keys";
   const char *servername = NULL;
+  const char *alpn[2] = {NULL, NULL};
   int npos = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc)
       dir = argv[++i];
     else if (strcmp(argv[i], "--servername") == 0 && i + 1 < argc)
       servername = argv[++i];
+    else if (strcmp(argv[i], "--alpn") == 0 && i + 1 < argc)
+      alpn[0] = argv[++i];
     else if (npos++ == 0 && argc - i > 1 && argv[i + 1][0] != '-')
       host = argv[i];
     else
@@ -112,6 +117,7 @@ int main(int argc, char **argv)
   o.net.allow_half_open = 1; /* stdin's end and the server's are separate */
   o.ctx = ctx;
   o.servername = servername;
+  o.alpn = alpn;
   wire_socket_t *s;
   err = wire_tls_connect(loop, &o, on_secure, NULL, &s);
   wire_tls_ctx_free(ctx);

@@ -155,6 +155,7 @@ static inline void t_srv_stop(t_srv_t *t)
   wire_tls_server_close_connections(t->srv);
   wire_tls_server_close(t->srv, NULL);
   t->srv = NULL;
+  h_sink_free(&t->got);
 }
 
 /* ---- a recording client ------------------------------------------------ */
