@@ -840,6 +840,9 @@ static int tls_new(wire_socket_t *lower, wire_tls_ctx_t *ctx, int server,
                           hs_timeout ? hs_timeout : HANDSHAKE_TIMEOUT_MS);
   if (HAS(lower, WIRE__S_UNREF))
     s->flags |= WIRE__S_UNREF;
+  /* The handshake reads whatever the caller did with the socket before;
+   * after it, the lower socket follows the TLS socket's pause state. */
+  wire_socket_resume(lower);
   *out = t;
   return 0;
 }
