@@ -13,5 +13,6 @@
 #include "wire/http_client.h"
 #include "wire/dgram.h"
 #include "wire/tls.h"
+#include "wire/ws.h"
 
 #endif
