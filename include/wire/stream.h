@@ -121,8 +121,9 @@ WIRE_EXTERN uint64_t wire_socket_bytes_written(const wire_socket_t *s);
 /* Pipes src into dst with backpressure: src pauses when dst's write returns
  * 0 and resumes on dst's drain; src's end ends dst. The sockets' own data,
  * end and drain callbacks still fire. The pipe goes away when either side
- * closes, or with wire_unpipe. Returns 0, WIRE_EINVAL (src == dst or src
- * already piped), WIRE_ECLOSED. */
+ * closes, or with wire_unpipe. A socket may pipe into itself (an echo, as
+ * Node's socket.pipe(socket)). Returns 0, WIRE_EINVAL (src already piped
+ * or dst already fed), WIRE_ECLOSED, WIRE_ENOMEM. */
 WIRE_EXTERN int wire_pipe(wire_socket_t *src, wire_socket_t *dst);
 WIRE_EXTERN void wire_unpipe(wire_socket_t *src);
 

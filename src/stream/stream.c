@@ -745,7 +745,8 @@ void wire__stream_closed(wire_socket_t *s)
 
 int wire_pipe(wire_socket_t *src, wire_socket_t *dst)
 {
-  if (src == dst || PIPE_DST(src) != NULL || PIPE_SRC(dst) != NULL)
+  /* src == dst is allowed: the seed's echo, stream.pipe(stream). */
+  if (PIPE_DST(src) != NULL || PIPE_SRC(dst) != NULL)
     return WIRE_EINVAL;
   if (HAS(src, WIRE__S_CLOSING) || HAS(dst, WIRE__S_CLOSING))
     return WIRE_ECLOSED;
