@@ -15,21 +15,6 @@
 #include <string.h>
 #include <wire.h>
 
-/* The seed pipes the stream into itself; this is that pipe: echo, pause
- * while the write queue is full, resume on drain. */
-static void on_data(wire_socket_t *s, const char *buf, size_t len, void *d)
-{
-  (void)d;
-  if (wire_socket_write(s, buf, len) == 0)
-    wire_socket_pause(s);
-}
-
-static void on_drain(wire_socket_t *s, void *d)
-{
-  (void)d;
-  wire_socket_resume(s);
-}
-
 static void on_error(wire_socket_t *s, int err, void *d)
 {
   (void)d;
@@ -44,10 +29,9 @@ static void on_secure(wire_tls_server_t *srv, wire_socket_t *s, void *d)
   printf("server connected %s\n",
          wire_tls_authorized(s) ? "authorized" : "unauthorized");
   fflush(stdout);
-  wire_socket_on_data(s, on_data);
-  wire_socket_on_drain(s, on_drain);
   wire_socket_on_error(s, on_error);
   wire_socket_write(s, "welcome!\n", 9);
+  wire_pipe(s, s); /* the seed's stream.pipe(stream): echo, with backpressure */
 }
 
 static void on_client_error(wire_tls_server_t *srv, int err, const char *reason,
