@@ -396,6 +396,14 @@ static int deliver(wire_ws_t *ws, const char *p, size_t len, int binary)
   return 0;
 }
 
+static int fail_cb(wire_ws_t *ws, int err, unsigned code, const char *msg)
+{
+  ws->fail_err = err;
+  ws->fail_close = code;
+  ws->fail_msg = msg;
+  return err;
+}
+
 static int on_frame_header(wire_ws_decoder_t *d)
 {
   wire_ws_t *ws = d->data;
@@ -409,16 +417,10 @@ static int on_frame_header(wire_ws_decoder_t *d)
     ws->direct = NULL;
     wire_utf8_init(&ws->utf8);
   }
-  ws->nfrags++;
+  if (++ws->nfrags > ws->max_frags)
+    return fail_cb(ws, WIRE_ETOOBIG, WIRE_WS_CLOSE_TOO_BIG,
+                   "too many fragments in one message");
   return 0;
-}
-
-static int fail_cb(wire_ws_t *ws, int err, unsigned code, const char *msg)
-{
-  ws->fail_err = err;
-  ws->fail_close = code;
-  ws->fail_msg = msg;
-  return err;
 }
 
 static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
@@ -433,9 +435,6 @@ static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
     ws->ctl_len += (uint8_t)len;
     return 0;
   }
-  if (ws->nfrags > ws->max_frags)
-    return fail_cb(ws, WIRE_ETOOBIG, WIRE_WS_CLOSE_TOO_BIG,
-                   "too many fragments in one message");
   if (d->compressed) {
     char tmp[16 * 1024];
     size_t off = 0;
