@@ -129,27 +129,6 @@ static void fail(const char *what, int err)
   st.status = 1;
 }
 
-/* Writes all of p to fd, waiting in poll() while it is full (stdout may
- * share a non-blocking open file with a terminal). */
-static int write_all(int fd, const char *p, size_t len)
-{
-  while (len > 0) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      struct pollfd pfd = {fd, POLLOUT, 0};
-      if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-        return -errno;
-      continue;
-    }
-    if (n < 0)
-      return -errno;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
 
 static int hdr_has(const args_t *a, const char *name)
 {
@@ -580,7 +559,7 @@ static void on_data(wire_http_client_res_t *res, const char *buf, size_t len,
   if (st.out_failed)
     return;
   st.got += len;
-  int r = write_all(st.out_fd, buf, len);
+  int r = cli_write_all(st.out_fd, buf, len);
   if (r < 0) {
     st.out_failed = 1;
     fail(st.a.out_file != NULL ? st.a.out_file : "stdout", r);

@@ -193,28 +193,6 @@ static int start_stdin(void)
 
 /* ---- stdout ------------------------------------------------------------ */
 
-/* Writes all of p to stdout, waiting while it is full. If stdout shares
- * its open file with stdin (a terminal, a socket), wrapping stdin made it
- * non-blocking too: EAGAIN waits in poll(). */
-static int write_all(const char *p, size_t len)
-{
-  while (len > 0) {
-    ssize_t n = write(STDOUT_FILENO, p, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      struct pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
-      if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-        return -errno;
-      continue;
-    }
-    if (n < 0)
-      return -errno;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
 
 /* ---- the connection ---------------------------------------------------- */
 
@@ -223,7 +201,7 @@ static void on_sock_data(wire_socket_t *s, const char *buf, size_t len, void *d)
   (void)s, (void)d;
   if (st.out_failed)
     return; /* reported once; the connection is closing */
-  int r = write_all(buf, len);
+  int r = cli_write_all(STDOUT_FILENO, buf, len);
   if (r < 0) {
     st.out_failed = 1;
     fail("stdout", r);

@@ -1300,7 +1300,10 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         goto out;
       break;
 
-    case S_BODY_IDENTITY: {
+    /* A counted run of body bytes: a Content-Length body or one chunk's
+     * data; only what follows the run differs. */
+    case S_BODY_IDENTITY:
+    case S_CHUNK_DATA: {
       size_t n = (size_t)(end - pos);
       if (n > p->remaining)
         n = (size_t)p->remaining;
@@ -1308,7 +1311,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       pos += n;
       p->remaining -= n;
       if (p->remaining == 0)
-        p->state = S_MSG_DONE;
+        p->state = p->state == S_BODY_IDENTITY ? S_MSG_DONE : S_CHUNK_DATA_CR;
       if (s->on_body != NULL) {
         r = s->on_body(p, a, n);
         if (r != 0)
@@ -1474,23 +1477,6 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       }
       NOTIFY(on_chunk_header);
       break;
-
-    case S_CHUNK_DATA: {
-      size_t n = (size_t)(end - pos);
-      if (n > p->remaining)
-        n = (size_t)p->remaining;
-      const char *a = pos;
-      pos += n;
-      p->remaining -= n;
-      if (p->remaining == 0)
-        p->state = S_CHUNK_DATA_CR;
-      if (s->on_body != NULL) {
-        r = s->on_body(p, a, n);
-        if (r != 0)
-          goto cb_result;
-      }
-      break;
-    }
 
     case S_CHUNK_DATA_CR:
       if (c != '\r')
