@@ -11,6 +11,7 @@ int cmd_udp(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_ws(int argc, char **argv);
 
 /* Writes all of p to fd, waiting in poll() while it is full: stdout may
  * share a non-blocking open file with stdin (a terminal, a socket) that a

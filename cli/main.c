@@ -14,6 +14,7 @@ static const struct {
   {"udp", cmd_udp, "[-l] HOST PORT: netcat-like UDP, one datagram per line"},
   {"serve", cmd_serve, "[DIR] [--host H] [--port N] [--echo]: static files"},
   {"get", cmd_get, "URL [-X M] [-H 'K: V'] [-d DATA] [-o F] [-i] [-v]: HTTP"},
+  {"ws", cmd_ws, "URL [-p PROTO] [-H 'K: V'] [--deflate]: WebSocket client"},
   {"cert", cmd_cert, "ca|server|client --out P: a CA and certificates"},
 };
 
