@@ -2,6 +2,7 @@
  * the wire HTTP server, using only the public API.
  *
  *   wire serve [DIR] [--host H] [--port N] [--echo]
+ *              [--ws-echo PATH [--ws-max-payload BYTES] [--ws-deflate]]
  *
  * Files: GET and HEAD (anything else is 405 with Allow). A request target
  * is mapped to a path in three steps: the query is cut off and the path
@@ -65,6 +66,7 @@
 
 static const char usage_text[] =
     "usage: wire serve [DIR] [--host H] [--port N] [--echo]\n"
+    "         [--ws-echo PATH [--ws-max-payload BYTES] [--ws-deflate]]\n"
     "\n"
     "Serves the files under DIR (default: the current directory) over\n"
     "HTTP/1.1: GET and HEAD, index.html or a listing for directories,\n"
@@ -75,7 +77,11 @@ static const char usage_text[] =
     "  --host H   address to listen on (default 127.0.0.1; :: for IPv6)\n"
     "  --port N   port (default 8080; 0 picks a free one)\n"
     "  --echo     no files: answer every request (any method) with 200 and\n"
-    "             the request's body\n";
+    "             the request's body\n"
+    "  --ws-echo PATH         also a WebSocket echo endpoint at PATH\n"
+    "  --ws-max-payload BYTES its message limit (default 100 MiB; past it:\n"
+    "                         close 1009)\n"
+    "  --ws-deflate           accept permessage-deflate on it\n";
 
 /* A request behind a streaming body on its connection, or that body. */
 typedef struct job_s job_t;
@@ -942,6 +948,61 @@ static void echo(wire_http_req_t *req, wire_http_res_t *res)
   wire_http_res_on_close(res, on_echo_close);
 }
 
+/* ---- WebSocket echo (--ws-echo PATH) ----------------------------------- */
+
+/* Upgrades for the --ws-echo path go to a wire_ws server attached to the
+ * HTTP server; other requests are served as before. Each message goes
+ * back with its type. Backpressure: when a send returns 0 the connection's
+ * socket is paused (Node's ws._socket.pause()) until the drain event. */
+static struct {
+  const char *path;     /* NULL: no WebSocket endpoint */
+  uint64_t max_payload; /* 0: the library's default */
+  int deflate;
+} wsx;
+
+static void on_ws_message(wire_ws_t *ws, const char *buf, size_t len,
+                          int is_binary, void *d)
+{
+  (void)d;
+  int r = wire_ws_send(ws, buf, len, is_binary ? WIRE_WS_SEND_BINARY : 0);
+  if (r == 0)
+    wire_socket_pause(wire_ws_socket(ws)); /* on_ws_drain resumes */
+  /* r < 0: the connection is closing; its close event follows. */
+}
+
+static void on_ws_drain(wire_ws_t *ws, void *d)
+{
+  (void)d;
+  wire_socket_t *s = wire_ws_socket(ws);
+  if (s != NULL && wire_socket_is_paused(s))
+    wire_socket_resume(s);
+}
+
+static void on_ws_connection(wire_ws_server_t *srv, wire_ws_t *ws,
+                             wire_http_req_t *req, void *d)
+{
+  (void)srv, (void)req, (void)d;
+  wire_ws_on_message(ws, on_ws_message);
+  wire_ws_on_drain(ws, on_ws_drain);
+}
+
+static int start_ws_echo(wire_http_server_t *http)
+{
+  wire_ws_server_opts_t o = WIRE_WS_SERVER_OPTS_INIT;
+  o.path = wsx.path;
+  o.max_payload = wsx.max_payload;
+  o.deflate.enabled = wsx.deflate;
+  wire_ws_server_t *ws;
+  int err = wire_ws_server_create(st.loop, &o, &ws);
+  if (err < 0)
+    return err;
+  wire_ws_server_on_connection(ws, on_ws_connection);
+  err = wire_ws_server_attach(ws, http);
+  if (err < 0)
+    wire_ws_server_close(ws, NULL);
+  return err;
+}
+
 /* ---- the server -------------------------------------------------------- */
 
 static void on_request(wire_http_server_t *srv, wire_http_req_t *req,
@@ -1009,6 +1070,20 @@ int cmd_serve(int argc, char **argv)
     }
     if (strcmp(argv[i], "--echo") == 0) {
       st.echo = 1;
+    } else if (strcmp(argv[i], "--ws-echo") == 0 && i + 1 < argc) {
+      wsx.path = argv[++i];
+    } else if (strcmp(argv[i], "--ws-deflate") == 0) {
+      wsx.deflate = 1;
+    } else if (strcmp(argv[i], "--ws-max-payload") == 0 && i + 1 < argc) {
+      char *end;
+      errno = 0;
+      unsigned long long v = strtoull(argv[++i], &end, 10);
+      if (errno != 0 || end == argv[i] || *end != '\0' || v == 0 ||
+          argv[i][0] == '-') {
+        fprintf(stderr, "wire serve: bad --ws-max-payload '%s'\n", argv[i]);
+        return 2;
+      }
+      wsx.max_payload = v;
     } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
       host = argv[++i];
     } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
@@ -1049,7 +1124,10 @@ int cmd_serve(int argc, char **argv)
   int err = wire_http_server_create(st.loop, NULL, on_request, &st.srv);
   if (err == 0) {
     wire_http_server_on_listening(st.srv, on_listening);
-    err = wire_http_server_listen(st.srv, host, port, on_listen);
+    if (wsx.path != NULL)
+      err = start_ws_echo(st.srv);
+    if (err == 0)
+      err = wire_http_server_listen(st.srv, host, port, on_listen);
     if (err < 0)
       wire_http_server_close(st.srv, NULL);
   }
