@@ -13,6 +13,7 @@
 #include "wire/http_client.h"
 #include "wire/dgram.h"
 #include "wire/tls.h"
+#include "wire/https.h"
 #include "wire/ws.h"
 
 #endif

@@ -8,6 +8,8 @@
  *   req.destroy()                          wire_http_client_req_close
  *   new http.Agent({maxSockets})           wire_agent_create(loop, &o, &agent)
  *   http.globalAgent                       wire_agent_global(loop)
+ *   https.request(options, cb)             the same, with o.tls = 1 (https.h)
+ *   new https.Agent({ca, key, cert})       wire_agent_create with o.tls_ctx
  *   agent.sockets / requests               wire_agent_stats
  *
  * A request object lives until its close event (the last one) has run;
@@ -24,6 +26,7 @@
 #include "export.h"
 #include "loop.h"
 #include "stream.h"
+#include "tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,9 +45,16 @@ typedef struct {
                                       less when the server's Keep-Alive
                                       timeout is shorter (see the docs) */
   int keep_alive;            /* pool sockets at all; 1 */
+  /* https.Agent(options): the context (ca, key/cert) of this agent's https
+   * requests that bring none of their own; NULL: the system CAs. The agent
+   * takes a reference. */
+  wire_tls_ctx_t *tls_ctx;
+  /* TLS sessions kept for resumption, one per https origin, the least
+   * recently stored evicted first (Node's maxCachedSessions); 0: none. */
+  unsigned max_cached_sessions; /* 100 */
 } wire_agent_opts_t;
 
-#define WIRE_AGENT_OPTS_INIT {5, 256, 5000, 1}
+#define WIRE_AGENT_OPTS_INIT {5, 256, 5000, 1, NULL, 100}
 
 /* Pool counts, per origin or summed over all (Node's agent.sockets,
  * agent.freeSockets, agent.requests). */
@@ -59,10 +69,13 @@ typedef struct {
 WIRE_EXTERN int wire_agent_create(wire_loop_t *loop, const wire_agent_opts_t *o,
                                   wire_agent_t **out);
 /* The loop's default agent (Node's http.globalAgent: keep-alive, 5 sockets
- * per origin as the seed describes), created on first use. It is closed by
+ * per origin as the seed describes), created on first use. It is
+ * https.globalAgent too: https origins are pooled apart from http ones, by
+ * their TLS options. It is closed by
  * wire_loop_close, so it never makes that return WIRE_EBUSY by itself. */
 WIRE_EXTERN wire_agent_t *wire_agent_global(wire_loop_t *loop);
-/* Counts for one origin (socket_path, or host and port), or, with host and
+/* Counts for one origin (socket_path, or host and port; http and https
+ * origins of that host and port are summed), or, with host and
  * socket_path NULL, summed over every origin. */
 WIRE_EXTERN void wire_agent_stats(const wire_agent_t *agent, const char *host,
                                   int port, const char *socket_path,
@@ -94,10 +107,20 @@ typedef struct {
   size_t max_header_size;    /* response head; 16 KiB if 0 */
   uint64_t max_body_size;    /* response body cap; 0: none. Past it: error
                                 WIRE_ETOOBIG and the connection closes */
+  /* https (Node's https.request). The agent pools https connections by
+   * host, port, local address and these options. */
+  int tls;                   /* 1: HTTPS; port 443 if 0 */
+  wire_tls_ctx_t *tls_ctx;   /* ca, key/cert for mutual TLS; NULL: the
+                                agent's, else the system CAs */
+  const char *servername;    /* SNI and the name checked; NULL: host (no
+                                SNI for an IP address) */
+  int reject_unauthorized;   /* 1: fail on a bad chain or host name (the
+                                error is WIRE_ETLS); 0: accept them */
 } wire_http_request_opts_t;
 
 #define WIRE_HTTP_REQUEST_OPTS_INIT                                          \
-  {NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
+  {NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0,      \
+   0, NULL, NULL, 1}
 
 typedef void (*wire_http_response_cb)(wire_http_client_req_t *req,
                                       wire_http_client_res_t *res,
@@ -132,8 +155,9 @@ WIRE_EXTERN int wire_http_request(wire_loop_t *loop,
                                   wire_http_response_cb on_response,
                                   void *arg, wire_http_client_req_t **out);
 
-/* GET of an "http://host[:port][/path]" URL (userinfo becomes auth), ended
- * at once: Node's http.get. WIRE_EINVAL for a URL it cannot take. */
+/* GET of an "http://host[:port][/path]" or "https://..." URL (userinfo
+ * becomes auth), ended at once: Node's http.get and https.get (the system
+ * CAs, the global agent). WIRE_EINVAL for a URL it cannot take. */
 WIRE_EXTERN int wire_http_get(wire_loop_t *loop, const char *url,
                               wire_http_response_cb on_response, void *arg,
                               wire_http_client_req_t **out);
@@ -183,6 +207,12 @@ WIRE_EXTERN void wire_http_client_req_close(wire_http_client_req_t *req);
 WIRE_EXTERN void wire_http_client_req_set_data(wire_http_client_req_t *req,
                                                void *data);
 WIRE_EXTERN void *wire_http_client_req_data(const wire_http_client_req_t *r);
+/* Detail of the request's error, when there is more than its code: the
+ * TLS reason ("certificate verify failed: unable to get local issuer
+ * certificate", "hostname mismatch"...). NULL if none. Owned by the
+ * request. */
+WIRE_EXTERN const char *wire_http_client_req_error_reason(
+    const wire_http_client_req_t *req);
 /* Whether this request went out on a socket kept from an earlier one. */
 WIRE_EXTERN int wire_http_client_req_reused_socket(
     const wire_http_client_req_t *req);

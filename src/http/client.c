@@ -29,6 +29,17 @@
  * 64 KiB), as Node does for a server that closed an idle socket just as it
  * was reused.
  *
+ * HTTPS: a request with tls set connects with wire_tls_connect (ALPN
+ * "http/1.1", the request's or the agent's context, servername,
+ * reject_unauthorized) and then speaks HTTP on the TLS socket exactly as on
+ * TCP. Its origin is keyed by those TLS options too, so connections made
+ * with one context or name never serve another. Each https origin keeps
+ * the last TLS session its connections reported (TLS 1.2 sessions and
+ * TLS 1.3 tickets arrive through the session event) and offers it to the
+ * next connection it opens, as Node's https.Agent does; the agent keeps at
+ * most max_cached_sessions of them, dropping the least recently stored,
+ * and an origin forgets its session when a handshake with it fails.
+ *
  * Events reach the user on later turns than the calls that cause them; a
  * request's close event is its last, after which it is freed. */
 #include <assert.h>
@@ -42,6 +53,10 @@
 #include "headers.h"
 #include "parser.h"
 #include "wire/http_client.h"
+
+/* src/tls/context.c: takes a reference on a context (the public API only
+ * drops them). Declared here so that OpenSSL's headers stay in src/tls. */
+void wire__tls_ctx_ref(wire_tls_ctx_t *ctx);
 
 #define REPLAY_MAX (64 * 1024)
 #define OUT_HWM (16 * 1024)
@@ -86,6 +101,9 @@ struct wire_http_client_req_s {
   int port;
   char *method;
   char *path;
+  wire_tls_ctx_t *tls_ctx; /* a reference, or NULL */
+  char *servername;
+  char *err_reason; /* wire_http_client_req_error_reason */
   buf_t hdrs;   /* "name\0value\0" pairs set before the head */
   buf_t out;    /* bytes waiting for the connection (or for 100) */
   buf_t replay; /* every byte sent, for the retry rule */
@@ -120,6 +138,8 @@ struct wire_http_client_req_s {
   unsigned closing : 1; /* close event scheduled */
   unsigned need_drain : 1;
   unsigned started : 1; /* given to the agent */
+  unsigned tls : 1;
+  unsigned reject : 1; /* reject_unauthorized */
 
   wire_http_client_res_t res;
 };
@@ -155,6 +175,13 @@ struct origin_s {
   char *local;
   char *sock_path;
   int port;
+  int tls;
+  int reject;
+  wire_tls_ctx_t *tls_ctx; /* a reference, or NULL */
+  char *servername;
+  unsigned char *sess; /* the last TLS session, DER */
+  size_t sess_len;
+  uint64_t sess_stamp; /* when it was stored, in the agent's clock */
   unsigned active; /* connections in use or connecting */
   unsigned nfree;
   cconn_t *free;
@@ -170,6 +197,8 @@ struct wire_agent_s {
   wire_agent_opts_t o;
   origin_t *origins;
   unsigned nconns;
+  unsigned nsess;      /* origins holding a session */
+  uint64_t sess_clock; /* counts stores, for the eviction order */
   unsigned closing : 1;
   unsigned is_global : 1;
   unsigned finished : 1;
@@ -269,6 +298,9 @@ static void req_finalize(wire__obj_t *o)
   wire__free(req->sock_path);
   wire__free(req->method);
   wire__free(req->path);
+  wire__free(req->servername);
+  wire__free(req->err_reason);
+  wire_tls_ctx_free(req->tls_ctx);
   buf_free(&req->hdrs);
   buf_free(&req->out);
   buf_free(&req->replay);
@@ -354,6 +386,11 @@ void wire_http_client_req_set_data(wire_http_client_req_t *req, void *data)
 void *wire_http_client_req_data(const wire_http_client_req_t *req)
 {
   return req->data;
+}
+
+const char *wire_http_client_req_error_reason(const wire_http_client_req_t *req)
+{
+  return req->err_reason;
 }
 
 int wire_http_client_req_reused_socket(const wire_http_client_req_t *req)
@@ -497,7 +534,7 @@ static int req_send_head(wire_http_client_req_t *req, int64_t body_len)
   if (!user_host && req->sock_path == NULL) {
     int v6 = strchr(req->host, ':') != NULL;
     p += sprintf(p, "Host: %s%s%s", v6 ? "[" : "", req->host, v6 ? "]" : "");
-    if (req->port != 80)
+    if (req->port != (req->tls ? 443 : 80))
       p += sprintf(p, ":%d", req->port);
     p = put(p, "\r\n");
   } else if (!user_host) {
@@ -772,11 +809,24 @@ static void on_sock_end(wire_socket_t *s, void *data)
   req_fail(req, WIRE_ECONNRESET);
 }
 
+static void session_drop(origin_t *o, wire_agent_t *a);
+
 static void on_sock_error(wire_socket_t *s, int err, void *data)
 {
-  (void)s;
   cconn_t *c = data;
   c->err = err;
+  if (!wire_tls_encrypted(s))
+    return;
+  /* A failed handshake may come from the session offered: the next
+   * connection starts afresh (Node evicts it too). */
+  if (err == WIRE_ETLS && c->origin != NULL && c->agent != NULL)
+    session_drop(c->origin, c->agent);
+  const char *why = wire_tls_last_error(s);
+  wire_http_client_req_t *req = c->req;
+  if (why != NULL && req != NULL) {
+    wire__free(req->err_reason);
+    req->err_reason = wire__strdup(why);
+  }
 }
 
 static void on_sock_drain(wire_socket_t *s, void *data)
@@ -903,6 +953,49 @@ static void attach(wire_http_client_req_t *req, cconn_t *c, int reused)
   wire__obj_unref(&req->obj);
 }
 
+/* ---- TLS sessions ---------------------------------------------------------
+ */
+
+static void session_drop(origin_t *o, wire_agent_t *a)
+{
+  if (o->sess == NULL)
+    return;
+  wire__free(o->sess);
+  o->sess = NULL;
+  o->sess_len = 0;
+  a->nsess--;
+}
+
+/* A connection of an https origin reported a session: the origin keeps
+ * the newest; past the agent's limit the oldest stored goes. */
+static void on_tls_session(wire_socket_t *s, const void *der, size_t len,
+                           void *data)
+{
+  (void)s;
+  cconn_t *c = data;
+  wire_agent_t *a = c->agent;
+  origin_t *o = c->origin;
+  if (a == NULL || o == NULL || a->o.max_cached_sessions == 0 || len == 0)
+    return;
+  unsigned char *p = wire__malloc(len);
+  if (p == NULL)
+    return; /* no session kept: the next connection does a full handshake */
+  memcpy(p, der, len);
+  session_drop(o, a);
+  o->sess = p;
+  o->sess_len = len;
+  o->sess_stamp = ++a->sess_clock;
+  a->nsess++;
+  while (a->nsess > a->o.max_cached_sessions) {
+    origin_t *old = NULL;
+    for (origin_t *x = a->origins; x != NULL; x = x->next) {
+      if (x->sess != NULL && (old == NULL || x->sess_stamp < old->sess_stamp))
+        old = x;
+    }
+    session_drop(old, a);
+  }
+}
+
 static int conn_new(wire_http_client_req_t *req, origin_t *o, cconn_t **out)
 {
   cconn_t *c = wire__calloc(1, sizeof(*c));
@@ -914,7 +1007,25 @@ static int conn_new(wire_http_client_req_t *req, origin_t *o, cconn_t **out)
   co.local_address = req->local;
   co.path = req->sock_path;
   co.no_delay = 1; /* as Node's http client */
-  int err = wire_socket_connect(req->obj.loop, &co, on_connected, c, &c->s);
+  int err;
+  if (req->tls) {
+    static const char *const http11[] = {"http/1.1", NULL};
+    wire_tls_connect_opts_t to = WIRE_TLS_CONNECT_OPTS_INIT;
+    to.net = co;
+    to.ctx = req->tls_ctx;
+    to.servername = req->servername;
+    to.reject_unauthorized = req->reject;
+    to.alpn = http11;
+    if (o != NULL && o->sess != NULL) {
+      to.session = o->sess;
+      to.session_len = o->sess_len;
+    }
+    err = wire_tls_connect(req->obj.loop, &to, on_connected, c, &c->s);
+    if (err == 0)
+      wire_tls_on_session(c->s, on_tls_session);
+  } else {
+    err = wire_socket_connect(req->obj.loop, &co, on_connected, c, &c->s);
+  }
   if (err < 0) {
     wire__free(c);
     return err;
@@ -1292,7 +1403,10 @@ static origin_t *origin_find(wire_agent_t *a, const wire_http_client_req_t *r,
 {
   for (origin_t *o = a->origins; o != NULL; o = o->next) {
     if (o->port == r->port && same(o->host, r->host) &&
-        same(o->local, r->local) && same(o->sock_path, r->sock_path))
+        same(o->local, r->local) && same(o->sock_path, r->sock_path) &&
+        o->tls == (int)r->tls &&
+        (!r->tls || (o->tls_ctx == r->tls_ctx && o->reject == (int)r->reject &&
+                     same(o->servername, r->servername))))
       return o;
   }
   if (!create)
@@ -1304,14 +1418,23 @@ static origin_t *origin_find(wire_agent_t *a, const wire_http_client_req_t *r,
   o->host = dup_or_null(r->host, &err);
   o->local = dup_or_null(r->local, &err);
   o->sock_path = dup_or_null(r->sock_path, &err);
+  o->servername = dup_or_null(r->servername, &err);
   o->port = r->port;
+  o->tls = r->tls;
+  o->reject = r->reject;
   if (err < 0) {
     wire__free(o->host);
     wire__free(o->local);
     wire__free(o->sock_path);
+    wire__free(o->servername);
     wire__free(o);
     return NULL;
   }
+  /* The key compares the context by address: hold it, so that no other
+   * context can take that address while the origin lives. */
+  o->tls_ctx = r->tls_ctx;
+  if (o->tls_ctx != NULL)
+    wire__tls_ctx_ref(o->tls_ctx);
   o->next = a->origins;
   a->origins = o;
   return o;
@@ -1431,8 +1554,12 @@ static void agent_finalize(wire__obj_t *obj)
     wire__free(o->host);
     wire__free(o->local);
     wire__free(o->sock_path);
+    wire__free(o->servername);
+    wire__free(o->sess);
+    wire_tls_ctx_free(o->tls_ctx);
     wire__free(o);
   }
+  wire_tls_ctx_free(a->o.tls_ctx);
   wire__poison(a, sizeof(*a));
   wire__free(a);
 }
@@ -1447,6 +1574,8 @@ int wire_agent_create(wire_loop_t *loop, const wire_agent_opts_t *o,
   a->o = o != NULL ? *o : defaults;
   if (a->o.free_socket_timeout_ms == 0)
     a->o.free_socket_timeout_ms = defaults.free_socket_timeout_ms;
+  if (a->o.tls_ctx != NULL)
+    wire__tls_ctx_ref(a->o.tls_ctx);
   wire__obj_init(&a->obj, loop, agent_finalize);
   *out = a;
   return 0;
@@ -1592,7 +1721,17 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
   req->sock_path = dup_or_null(o->socket_path, &err);
   req->method = dup_or_null(method, &err);
   req->path = dup_or_null(path, &err);
-  req->port = o->port != 0 ? o->port : 80;
+  req->tls = o->tls != 0;
+  req->port = o->port != 0 ? o->port : req->tls ? 443 : 80;
+  if (req->tls) {
+    req->reject = o->reject_unauthorized != 0;
+    req->servername = dup_or_null(o->servername, &err);
+    req->tls_ctx = o->tls_ctx;
+    if (req->tls_ctx == NULL && agent != NULL)
+      req->tls_ctx = agent->o.tls_ctx;
+    if (req->tls_ctx != NULL)
+      wire__tls_ctx_ref(req->tls_ctx);
+  }
   req->timeout_ms = o->timeout_ms;
   req->max_body = o->max_body_size;
   req->agent = agent;
@@ -1668,9 +1807,12 @@ int wire_http_get(wire_loop_t *loop, const char *url,
                   wire_http_response_cb on_response, void *arg,
                   wire_http_client_req_t **out)
 {
-  if (url == NULL || strncmp(url, "http://", 7) != 0)
+  if (url == NULL)
     return WIRE_EINVAL;
-  const char *p = url + 7;
+  int tls = strncmp(url, "https://", 8) == 0;
+  if (!tls && strncmp(url, "http://", 7) != 0)
+    return WIRE_EINVAL;
+  const char *p = url + (tls ? 8 : 7);
   const char *slash = strchr(p, '/');
   size_t alen = slash != NULL ? (size_t)(slash - p) : strlen(p);
   if (alen == 0 || alen >= 512)
@@ -1686,7 +1828,7 @@ int wire_http_get(wire_loop_t *loop, const char *url,
     auth = authority;
     hostport = at + 1;
   }
-  int port = 80;
+  int port = tls ? 443 : 80;
   char *host = hostport;
   if (host[0] == '[') {
     char *close = strchr(host, ']');
@@ -1712,6 +1854,7 @@ int wire_http_get(wire_loop_t *loop, const char *url,
   o.port = port;
   o.path = slash != NULL ? slash : "/";
   o.auth = auth;
+  o.tls = tls;
   int err = wire_http_request(loop, &o, on_response, arg, out);
   if (err == 0)
     wire_http_client_req_end(*out, NULL, 0);
