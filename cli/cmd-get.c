@@ -3,7 +3,7 @@
  *
  *   wire get URL [-X METHOD] [-H 'K: V']... [-d DATA | -d @FILE]
  *                [-o FILE] [-i] [-v] [--unix PATH] [-u user:pass]
- *                [-n N -c C]
+ *                [-n N -c C] [--cacert F] [--cert F --key F] [--insecure]
  *
  * One request (the default): the head is built here, not by the library,
  * so that -v can print exactly what goes out: the request line, Host,
@@ -22,6 +22,11 @@
  * request's close event runs, the next one starts. At the end it prints
  * the rate, the latency percentiles (nearest rank), the errors and the
  * agent's counts.
+ *
+ * https:// URLs go out over TLS (port 443 by default) with the system CAs,
+ * or only --cacert's; --cert/--key present a client certificate (mutual
+ * TLS); --insecure (-k) accepts a certificate that does not verify. A TLS
+ * failure prints OpenSSL's reason.
  *
  * Both modes use a private agent, closed at the end, so the loop closes
  * with nothing left (wire_loop_close is the leak check). */
@@ -48,7 +53,7 @@
 static const char usage_text[] =
     "usage: wire get URL [options]\n"
     "\n"
-    "Fetches URL (http://[user:pass@]host[:port][/path]) and writes the\n"
+    "Fetches URL (http[s]://[user:pass@]host[:port][/path]) and writes the\n"
     "response body to stdout.\n"
     "\n"
     "  -X METHOD      request method (default GET, or POST with -d)\n"
@@ -62,6 +67,10 @@ static const char usage_text[] =
     "  --unix PATH    connect to the Unix socket PATH instead of host:port\n"
     "  -n N -c C      load: N requests, C at a time, on one agent with C\n"
     "                 sockets; prints requests/s, latency and agent counts\n"
+    "  --cacert FILE  https: trust only these CA certificates (PEM)\n"
+    "  --cert FILE    https: client certificate (PEM), with --key\n"
+    "  --key FILE     https: its private key (PEM)\n"
+    "  -k, --insecure https: accept a certificate that does not verify\n"
     "\n"
     "Exit status: 0 for a 1xx-3xx response, 22 for 400 and above, 1 on an\n"
     "error (connection, protocol, file), 2 on bad arguments.\n";
@@ -77,6 +86,9 @@ typedef struct {
   int include;
   int verbose;
   long n, c;
+  const char *cacert, *cert, *key; /* https */
+  int insecure;
+  int tls; /* an https:// URL */
   /* Parsed from the URL. */
   char *host; /* without brackets */
   int port;
@@ -90,6 +102,7 @@ typedef struct {
 static struct {
   wire_loop_t *loop;
   wire_agent_t *agent;
+  wire_tls_ctx_t *tls_ctx; /* --cacert / --cert / --key, or NULL */
   args_t a;
   int status; /* the exit code */
   /* One request. */
@@ -207,11 +220,8 @@ static int parse_url(args_t *a, const char *url)
   if (sep != NULL) {
     size_t slen = (size_t)(sep - url);
     if (slen == 5 && strncasecmp(url, "https", 5) == 0) {
-      fprintf(stderr, "wire get: https:// is not supported yet (TLS comes "
-                      "later); use http://\n");
-      return -1;
-    }
-    if (slen != 4 || strncasecmp(url, "http", 4) != 0) {
+      a->tls = 1;
+    } else if (slen != 4 || strncasecmp(url, "http", 4) != 0) {
       fprintf(stderr, "wire get: unsupported scheme in '%s'\n", url);
       return -1;
     }
@@ -231,7 +241,7 @@ static int parse_url(args_t *a, const char *url)
       pct_decode(a->url_auth);
     hostport = at + 1;
   }
-  a->port = 80;
+  a->port = a->tls ? 443 : 80;
   char *host = hostport;
   char *portstr = NULL;
   if (host[0] == '[') {
@@ -306,7 +316,7 @@ static int build_headers(args_t *a, char **user, size_t nuser, int64_t body_len)
     int v6 = strchr(a->host, ':') != NULL;
     int n = snprintf(buf, sizeof(buf), "%s%s%s", v6 ? "[" : "", a->host,
                      v6 ? "]" : "");
-    if (a->port != 80 && n > 0 && (size_t)n < sizeof(buf))
+    if (a->port != (a->tls ? 443 : 80) && n > 0 && (size_t)n < sizeof(buf))
       snprintf(buf + n, sizeof(buf) - (size_t)n, ":%d", a->port);
     err = hdr_push(a, "Host", 4, buf);
   }
@@ -632,9 +642,13 @@ static void on_socket(wire_http_client_req_t *req, wire_socket_t *s, void *arg)
 
 static void on_req_error(wire_http_client_req_t *req, int err, void *arg)
 {
-  (void)req, (void)arg;
-  if (!st.out_failed)
-    fail(st.a.url, err);
+  (void)arg;
+  if (st.out_failed)
+    return;
+  fail(st.a.url, err);
+  const char *why = wire_http_client_req_error_reason(req);
+  if (why != NULL)
+    fprintf(stderr, "wire get: %s\n", why);
 }
 
 static void on_req_close(wire_http_client_req_t *req, void *arg)
@@ -688,9 +702,13 @@ static int first_error;
 
 static void on_load_error(wire_http_client_req_t *req, int err, void *arg)
 {
-  (void)req, (void)arg;
-  if (first_error == 0)
+  (void)arg;
+  if (first_error == 0) {
     first_error = err;
+    const char *why = wire_http_client_req_error_reason(req);
+    if (why != NULL)
+      fprintf(stderr, "wire get: %s\n", why);
+  }
 }
 
 static void on_load_close(wire_http_client_req_t *req, void *arg)
@@ -733,6 +751,9 @@ static int start_req(void)
   o.headers = (const char *const *)st.a.hdrs;
   o.auth = st.a.user != NULL ? st.a.user : st.a.url_auth;
   o.agent = st.agent;
+  o.tls = st.a.tls;
+  o.tls_ctx = st.tls_ctx;
+  o.reject_unauthorized = !st.a.insecure;
   wire_http_client_req_t *req;
   sl->t0 = now_ns();
   int err = wire_http_request(st.loop, &o, on_load_response, sl, &req);
@@ -887,6 +908,14 @@ int cmd_get(int argc, char **argv)
       a->out_file = argv[++i];
     } else if (strcmp(o, "-u") == 0 && has) {
       a->user = argv[++i];
+    } else if (strcmp(o, "--cacert") == 0 && has) {
+      a->cacert = argv[++i];
+    } else if (strcmp(o, "--cert") == 0 && has) {
+      a->cert = argv[++i];
+    } else if (strcmp(o, "--key") == 0 && has) {
+      a->key = argv[++i];
+    } else if (strcmp(o, "--insecure") == 0 || strcmp(o, "-k") == 0) {
+      a->insecure = 1;
     } else if (strcmp(o, "--unix") == 0 && has) {
       a->unix_path = argv[++i];
     } else if (strcmp(o, "-n") == 0 && has) {
@@ -922,9 +951,25 @@ int cmd_get(int argc, char **argv)
     a->n = a->c;
   if (load && a->c == 0)
     a->c = 1;
+  if ((a->cert == NULL) != (a->key == NULL)) {
+    rc = usage_error("--cert and --key go together", NULL);
+    goto done;
+  }
   rc = 1;
   if (parse_url(a, a->url) < 0)
     goto done;
+  if (a->tls && (a->cacert != NULL || a->cert != NULL)) {
+    wire_tls_ctx_opts_t co = WIRE_TLS_CTX_OPTS_INIT;
+    co.ca_file = a->cacert;
+    co.cert_file = a->cert;
+    co.key_file = a->key;
+    int err = wire_tls_ctx_new(&co, &st.tls_ctx);
+    if (err < 0) {
+      fprintf(stderr, "wire get: TLS: %s: %s\n", wire_strerror(err),
+              wire_tls_errstr());
+      goto done;
+    }
+  }
   if (a->method == NULL)
     a->method = a->data != NULL || a->data_file != NULL ? "POST" : "GET";
 
@@ -1004,6 +1049,9 @@ int cmd_get(int argc, char **argv)
     o.headers = (const char *const *)a->hdrs;
     o.auth = a->user != NULL ? a->user : a->url_auth;
     o.agent = st.agent;
+    o.tls = a->tls;
+    o.tls_ctx = st.tls_ctx;
+    o.reject_unauthorized = !a->insecure;
     err = wire_http_request(st.loop, &o, on_response, NULL, &st.req);
     if (err < 0) {
       fail(a->url, err);
@@ -1056,5 +1104,6 @@ done:
   free(a->url_auth);
   free(st.body);
   free(st.lat);
+  wire_tls_ctx_free(st.tls_ctx);
   return rc;
 }

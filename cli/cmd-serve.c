@@ -3,6 +3,11 @@
  *
  *   wire serve [DIR] [--host H] [--port N] [--echo]
  *              [--ws-echo PATH [--ws-max-payload BYTES] [--ws-deflate]]
+ *              [--tls-cert F --tls-key F [--tls-ca F --request-cert]]
+ *
+ * With --tls-cert and --tls-key it serves HTTPS (wire_https_server_*): the
+ * same handlers run on the HTTPS server's HTTP server, so files, --echo and
+ * --ws-echo (then wss://) work unchanged over TLS.
  *
  * Files: GET and HEAD (anything else is 405 with Allow). A request target
  * is mapped to a path in three steps: the query is cut off and the path
@@ -67,6 +72,8 @@
 static const char usage_text[] =
     "usage: wire serve [DIR] [--host H] [--port N] [--echo]\n"
     "         [--ws-echo PATH [--ws-max-payload BYTES] [--ws-deflate]]\n"
+    "         [--tls-cert FILE --tls-key FILE [--tls-ca FILE "
+    "--request-cert]]\n"
     "\n"
     "Serves the files under DIR (default: the current directory) over\n"
     "HTTP/1.1: GET and HEAD, index.html or a listing for directories,\n"
@@ -81,7 +88,13 @@ static const char usage_text[] =
     "  --ws-echo PATH         also a WebSocket echo endpoint at PATH\n"
     "  --ws-max-payload BYTES its message limit (default 100 MiB; past it:\n"
     "                         close 1009)\n"
-    "  --ws-deflate           accept permessage-deflate on it\n";
+    "  --ws-deflate           accept permessage-deflate on it\n"
+    "  --tls-cert FILE  serve HTTPS with this certificate (PEM, then its\n"
+    "                   chain); 'listening on https://HOST:PORT/'\n"
+    "  --tls-key FILE   its private key (PEM)\n"
+    "  --tls-ca FILE    CA certificates trusted for client certificates\n"
+    "  --request-cert   ask for a client certificate signed by --tls-ca\n"
+    "                   and refuse clients without one (mutual TLS)\n";
 
 /* A request behind a streaming body on its connection, or that body. */
 typedef struct job_s job_t;
@@ -1003,6 +1016,67 @@ static int start_ws_echo(wire_http_server_t *http)
   return err;
 }
 
+/* ---- HTTPS (--tls-cert) ------------------------------------------------- */
+
+static void on_request(wire_http_server_t *srv, wire_http_req_t *req,
+                       wire_http_res_t *res, void *d);
+
+static struct {
+  const char *cert, *key, *ca;
+  int request_cert;
+  wire_https_server_t *srv;
+} tlsx;
+
+static void on_https_listening(wire_https_server_t *srv, void *d)
+{
+  (void)d;
+  wire_addr_t a;
+  if (wire_https_server_address(srv, &a) < 0)
+    return;
+  int v6 = a.family == 6;
+  printf("listening on https://%s%s%s:%d/\n", v6 ? "[" : "", a.address,
+         v6 ? "]" : "", a.port);
+  fflush(stdout);
+}
+
+static void on_https_listen(wire_https_server_t *srv, int status, void *d)
+{
+  (void)d;
+  if (status < 0) {
+    fprintf(stderr, "wire serve: listen: %s\n", wire_strerror(status));
+    st.status = 1;
+    wire_https_server_close(srv, NULL);
+  }
+}
+
+/* The HTTPS server: st.srv becomes its HTTP server, so files, --echo and
+ * --ws-echo (wss://) are served the same way. Prints the TLS reason of a
+ * bad key or certificate. */
+static int start_https(void)
+{
+  wire_tls_ctx_opts_t co = WIRE_TLS_CTX_OPTS_INIT;
+  co.cert_file = tlsx.cert;
+  co.key_file = tlsx.key;
+  co.ca_file = tlsx.ca;
+  wire_tls_ctx_t *ctx;
+  int err = wire_tls_ctx_new(&co, &ctx);
+  if (err < 0) {
+    fprintf(stderr, "wire serve: TLS: %s: %s\n", wire_strerror(err),
+            wire_tls_errstr());
+    return err;
+  }
+  wire_https_server_opts_t o = WIRE_HTTPS_SERVER_OPTS_INIT;
+  o.tls.ctx = ctx;
+  o.tls.request_cert = tlsx.request_cert;
+  err = wire_https_server_create(st.loop, &o, on_request, &tlsx.srv);
+  wire_tls_ctx_free(ctx);
+  if (err < 0)
+    return err;
+  st.srv = wire_https_server_http(tlsx.srv);
+  wire_https_server_on_listening(tlsx.srv, on_https_listening);
+  return 0;
+}
+
 /* ---- the server -------------------------------------------------------- */
 
 static void on_request(wire_http_server_t *srv, wire_http_req_t *req,
@@ -1084,6 +1158,14 @@ int cmd_serve(int argc, char **argv)
         return 2;
       }
       wsx.max_payload = v;
+    } else if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
+      tlsx.cert = argv[++i];
+    } else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc) {
+      tlsx.key = argv[++i];
+    } else if (strcmp(argv[i], "--tls-ca") == 0 && i + 1 < argc) {
+      tlsx.ca = argv[++i];
+    } else if (strcmp(argv[i], "--request-cert") == 0) {
+      tlsx.request_cert = 1;
     } else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
       host = argv[++i];
     } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
@@ -1101,6 +1183,13 @@ int cmd_serve(int argc, char **argv)
       fputs(usage_text, stderr);
       return 2;
     }
+  }
+  if ((tlsx.cert == NULL) != (tlsx.key == NULL) ||
+      (tlsx.cert == NULL && (tlsx.ca != NULL || tlsx.request_cert)) ||
+      (tlsx.request_cert && tlsx.ca == NULL)) {
+    fprintf(stderr, "wire serve: --tls-cert and --tls-key go together; "
+                    "--request-cert needs --tls-ca\n");
+    return 2;
   }
   if (!st.echo) {
     st.root = realpath(dir, NULL);
@@ -1121,15 +1210,26 @@ int cmd_serve(int argc, char **argv)
     free(st.root);
     return 1;
   }
-  int err = wire_http_server_create(st.loop, NULL, on_request, &st.srv);
-  if (err == 0) {
-    wire_http_server_on_listening(st.srv, on_listening);
-    if (wsx.path != NULL)
+  int err;
+  if (tlsx.cert != NULL) {
+    err = start_https();
+    if (err == 0 && wsx.path != NULL)
       err = start_ws_echo(st.srv);
     if (err == 0)
-      err = wire_http_server_listen(st.srv, host, port, on_listen);
-    if (err < 0)
-      wire_http_server_close(st.srv, NULL);
+      err = wire_https_server_listen(tlsx.srv, host, port, on_https_listen);
+    if (err < 0 && tlsx.srv != NULL)
+      wire_https_server_close(tlsx.srv, NULL);
+  } else {
+    err = wire_http_server_create(st.loop, NULL, on_request, &st.srv);
+    if (err == 0) {
+      wire_http_server_on_listening(st.srv, on_listening);
+      if (wsx.path != NULL)
+        err = start_ws_echo(st.srv);
+      if (err == 0)
+        err = wire_http_server_listen(st.srv, host, port, on_listen);
+      if (err < 0)
+        wire_http_server_close(st.srv, NULL);
+    }
   }
   if (err < 0) {
     fprintf(stderr, "wire serve: listen: %s\n", wire_strerror(err));
