@@ -1,6 +1,7 @@
 # `wire demo --http-port 0`: an http "listening on" line with the real
 # port, and the seed's HTTP server answering "Hello World\n" as
-# text/plain to curl and to node's http client.
+# text/plain to curl and to node's http client (at /hello and any path
+# but /, where the dashboard is: tests/peers/ws-cli-demo.test.sh).
 . "$(dirname "$0")/lib.sh"
 "$WIRE" demo --tcp-port 0 --udp-port 0 --http-port 0 \
   >"$TMP/demo.out" 2>"$TMP/demo.err" &
@@ -13,14 +14,14 @@ PORT=${BASH_REMATCH[1]}
 [ "$PORT" != 1337 ] || fail "--http-port 0 still bound 1337"
 echo "ok: $line"
 
-expect_eq "body" "Hello World" "$(curl -sS "http://127.0.0.1:$PORT/")"
+expect_eq "body" "Hello World" "$(curl -sS "http://127.0.0.1:$PORT/hello")"
 hdr=$(curl -sS -D - -o /dev/null "http://127.0.0.1:$PORT/any/path" | tr -d '\r')
 echo "$hdr" | grep -q '^HTTP/1.1 200 OK$' || fail "status: $hdr"
 echo "$hdr" | grep -q '^Content-Type: text/plain$' || fail "type: $hdr"
 echo "$hdr" | grep -q '^Content-Length: 12$' || fail "length: $hdr"
 echo "ok: headers"
 timeout 20 node -e '
-require("http").get("http://127.0.0.1:" + process.argv[1] + "/", (res) => {
+require("http").get("http://127.0.0.1:" + process.argv[1] + "/hello", (res) => {
   let b = "";
   res.on("data", (c) => (b += c));
   res.on("end", () => process.exit(res.statusCode === 200 &&
