@@ -1,7 +1,8 @@
 # wire get against a node http server: the body byte for byte, -i (status
 # line and headers, exact), -X and -H as the server saw them, -u and URL
 # userinfo as exact Authorization bytes, -v on stderr, exit 22 for a 404,
-# 1 for a refused connection and for https://, and -o FILE with no
+# 1 for a refused connection and for https:// to a plain HTTP port (a TLS
+# error with OpenSSL's reason), and -o FILE with no
 # progress bar when stderr is not a terminal (and one when it is).
 . "$(dirname "$0")/lib.sh"
 head -c $((1024 * 1024 + 7)) /dev/urandom >"$TMP/blob"
@@ -94,8 +95,9 @@ expect_eq "exit status for a refused connection" 1 "$rc"
 grep -qi 'connection refused' "$TMP/err" || fail "refused: $(cat "$TMP/err")"
 rc=0
 timeout 30 "$WIRE" get "https://127.0.0.1:$PORT/" 2>"$TMP/err" || rc=$?
-expect_eq "exit status for https://" 1 "$rc"
-grep -q 'https:// is not supported yet' "$TMP/err" || fail "https: $(cat "$TMP/err")"
+expect_eq "exit status for https:// to an http port" 1 "$rc"
+grep -q 'TLS error' "$TMP/err" || fail "https: $(cat "$TMP/err")"
+grep -q 'wrong version number' "$TMP/err" || fail "https: $(cat "$TMP/err")"
 rc=0
 timeout 30 "$WIRE" get -Z "$url/" 2>/dev/null || rc=$?
 expect_eq "exit status for a bad option" 2 "$rc"
