@@ -7,13 +7,10 @@
  *   tls_wire PORT CERT KEY [--no-resume]
  *
  * --no-resume turns session tickets and the session cache off, as
- * ssl_session_tickets off and ssl_session_cache off do for nginx: wrk
- * resumes sessions when the server allows it, and the handshake run must
- * measure full handshakes on both. wire's context API has no such option
- * (wire always issues stateless tickets), so this benchmark program
- * reaches the SSL_CTX behind the opaque context: its first member, as
- * src/tls/internal.h defines it. Never do this outside a benchmark. */
-#include <openssl/ssl.h>
+ * ssl_session_tickets off and ssl_session_cache off do for nginx
+ * (wire_tls_ctx_opts_t.no_session_resumption): wrk resumes sessions when
+ * the server allows it, and the handshake run must measure full
+ * handshakes on both. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,16 +53,11 @@ int main(int argc, char **argv)
   wire_tls_ctx_opts_t co = WIRE_TLS_CTX_OPTS_INIT;
   co.cert_file = argv[2];
   co.key_file = argv[3];
+  co.no_session_resumption = argc > 4 && strcmp(argv[4], "--no-resume") == 0;
   wire_tls_ctx_t *ctx;
   if (wire_tls_ctx_new(&co, &ctx) < 0) {
     fprintf(stderr, "tls_wire: %s\n", wire_tls_errstr());
     return 1;
-  }
-  if (argc > 4 && strcmp(argv[4], "--no-resume") == 0) {
-    SSL_CTX *c = *(SSL_CTX **)ctx;
-    SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
-    SSL_CTX_set_num_tickets(c, 0);
-    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   }
   wire_loop_t *loop = wire_loop_default();
   wire_https_server_opts_t o = WIRE_HTTPS_SERVER_OPTS_INIT;

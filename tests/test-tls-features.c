@@ -180,6 +180,62 @@ Test(tls_features, session_resumption)
   h_loop_done(loop);
 }
 
+/* Connects twice over TLS 1.2 (where the session comes within the
+ * handshake) to a server whose context has no_session_resumption as
+ * given, offering the first session on the second connection; returns
+ * whether it was resumed. */
+static int resumed_against(wire_loop_t *loop, t_certs_t *k, int no_resume)
+{
+  wire_tls_ctx_opts_t xo = WIRE_TLS_CTX_OPTS_INIT;
+  xo.key_pem = k->server.key_pem;
+  xo.cert_pem = k->server.cert_pem;
+  xo.no_default_ca = 1;
+  xo.no_session_resumption = no_resume;
+  wire_tls_ctx_t *sctx;
+  cr_assert_eq(wire_tls_ctx_new(&xo, &sctx), 0);
+  wire_tls_server_opts_t so = WIRE_TLS_SERVER_OPTS_INIT;
+  so.ctx = sctx;
+  t_srv_t srv;
+  t_srv_start(&srv, loop, &so);
+  wire_tls_ctx_free(sctx);
+  wire_tls_ctx_opts_t co = WIRE_TLS_CTX_OPTS_INIT;
+  co.ca_pem = k->ca.cert_pem;
+  co.no_default_ca = 1;
+  co.max_version = WIRE_TLS_1_2;
+  wire_tls_ctx_t *cctx;
+  cr_assert_eq(wire_tls_ctx_new(&co, &cctx), 0);
+  wire_tls_connect_opts_t o = WIRE_TLS_CONNECT_OPTS_INIT;
+  o.ctx = cctx;
+  o.servername = "localhost";
+  t_cli_t c;
+  run_client(loop, &c, srv.port, &o);
+  cr_assert_eq(c.status, 0);
+  static char sess[16384];
+  int n = wire_tls_get_session(c.s, sess, sizeof(sess));
+  cr_assert_gt(n, 0);
+  close_client(loop, &c);
+  o.session = sess;
+  o.session_len = (size_t)n;
+  run_client(loop, &c, srv.port, &o);
+  cr_assert_eq(c.status, 0);
+  int reused = wire_tls_session_reused(c.s);
+  close_client(loop, &c);
+  wire_tls_ctx_free(cctx);
+  t_srv_stop(&srv);
+  return reused;
+}
+
+Test(tls_features, session_resumption_can_be_turned_off)
+{
+  wire_loop_t *loop = h_loop_new();
+  t_certs_t k;
+  t_certs(&k);
+  cr_assert_eq(resumed_against(loop, &k, 0), 1); /* the control */
+  cr_assert_eq(resumed_against(loop, &k, 1), 0);
+  t_certs_free(&k);
+  h_loop_done(loop);
+}
+
 Test(tls_features, reload_certificate)
 {
   wire_loop_t *loop = h_loop_new();

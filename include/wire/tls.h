@@ -77,11 +77,16 @@ typedef struct {
   int max_version;          /* 0: the newest */
   const char *ciphers;      /* TLS 1.2 cipher list; NULL: OpenSSL's */
   const char *ciphersuites; /* TLS 1.3 suites; NULL: OpenSSL's */
+  /* 1: a server using this context issues no session tickets and keeps no
+   * session cache, so every handshake is a full one (nginx's
+   * ssl_session_tickets off + ssl_session_cache off; Node gets there with
+   * sessionTimeout 0 and no tickets). 0 (the default): resumption on. */
+  int no_session_resumption;
 } wire_tls_ctx_opts_t;
 
 #define WIRE_TLS_CTX_OPTS_INIT                                                 \
   {                                                                            \
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL              \
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, NULL, NULL, 0           \
   }
 
 /* Makes a context. Returns 0 and sets *out, or WIRE_EINVAL (a version

@@ -254,6 +254,11 @@ int wire_tls_ctx_new(const wire_tls_ctx_opts_t *o, wire_tls_ctx_t **out)
   SSL_CTX_set_session_id_context(c, sid_ctx, sizeof(sid_ctx) - 1);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_BOTH |
                                         SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  if (o->no_session_resumption) {
+    SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(c, 0);
+    SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  }
   SSL_CTX_sess_set_new_cb(c, wire__tls_new_session);
   SSL_CTX_set_alpn_select_cb(c, wire__tls_alpn_select, NULL);
   SSL_CTX_set_tlsext_servername_callback(c, wire__tls_servername);
