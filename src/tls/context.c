@@ -55,7 +55,7 @@ int wire__tls_fail(const char *what)
 
 static int open_bio(const char *file, const char *pem, BIO **out)
 {
-  BIO *b;
+  BIO *b = NULL;
   if (file != NULL) {
     FILE *f = fopen(file, "rb");
     if (f == NULL) {
@@ -92,7 +92,7 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 
 static int load_key(const wire_tls_ctx_opts_t *o, EVP_PKEY **out)
 {
-  BIO *b;
+  BIO *b = NULL;
   int err = open_bio(o->key_file, o->key_pem, &b);
   if (err < 0)
     return err;
@@ -109,7 +109,7 @@ static int load_key(const wire_tls_ctx_opts_t *o, EVP_PKEY **out)
 static int load_chain(const char *file, const char *pem, X509 **leaf,
                       STACK_OF(X509) * *chain)
 {
-  BIO *b;
+  BIO *b = NULL;
   int err = open_bio(file, pem, &b);
   if (err < 0)
     return err;
@@ -144,7 +144,7 @@ nomem:
 
 static int load_ca(SSL_CTX *c, const char *file, const char *pem)
 {
-  BIO *b;
+  BIO *b = NULL;
   int err = open_bio(file, pem, &b);
   if (err < 0)
     return err;
