@@ -28,7 +28,9 @@ cleanup() {
     echo "FAIL: sanitizer report from a background program" >&2
     rc=1
   fi
-  rm -rf "$TMP"
+  # A program killed a moment ago may still be writing into TMP: retry,
+  # and never let the removal itself fail a test.
+  rm -rf "$TMP" 2>/dev/null || { sleep 1; rm -rf "$TMP" 2>/dev/null || true; }
   exit $rc
 }
 trap cleanup EXIT

@@ -16,14 +16,27 @@ const child = spawn(chromium, [
   '--disable-component-update', '--disable-sync', '--disable-extensions',
   '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0',
   '--user-data-dir=' + userData, 'about:blank',
-], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: Chromium forks a zygote and renderers that
+  // outlive a kill of the main process and keep writing into userData.
+], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
 let done = false;
 function finish(code, text) {
   if (done) return;
   done = true;
   if (text) console.log(text);
-  child.kill('SIGKILL');
-  process.exit(code);
+  child.removeAllListeners('exit');
+  try {
+    process.kill(-child.pid, 'SIGKILL'); // the whole group
+  } catch (e) {
+    // already gone
+  }
+  // Exit once the main process is reaped; the group got SIGKILL with it.
+  const bye = () => process.exit(code);
+  if (child.exitCode !== null || child.signalCode !== null)
+    bye();
+  else
+    child.on('exit', bye);
+  setTimeout(bye, 3000).unref();
 }
 setTimeout(() => finish(1, 'TIMEOUT waiting for the page'),
            Math.max(0, deadline - Date.now()));
