@@ -42,8 +42,8 @@
 static const char usage_text[] =
     "usage: wire ws URL [options]\n"
     "\n"
-    "Connects to a WebSocket server (ws://HOST[:PORT][/PATH]; wss:// when\n"
-    "the WebSocket client supports TLS). Each line of stdin is sent as a\n"
+    "Connects to a WebSocket server (ws:// or wss://HOST[:PORT][/PATH]).\n"
+    "Each line of stdin is sent as a\n"
     "text message; each message received is printed on stdout (text as\n"
     "is, binary as a hex summary). When stdin ends the client closes with\n"
     "1000; the close code and reason are printed on stderr.\n"

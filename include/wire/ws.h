@@ -288,7 +288,7 @@ typedef struct {
   uint64_t handshake_timeout_ms;  /* 0: none (as the ws package) */
   uint64_t close_timeout_ms;      /* 0: 30000 */
   const char *socket_path; /* connect to this Unix socket instead */
-  /* wss:// only (see docs/ws.md for what is supported yet). */
+  /* wss:// only: TLS as the HTTPS client does it (verify by default). */
   wire_tls_ctx_t *tls_ctx;  /* NULL: system CAs */
   int reject_unauthorized;  /* 1: verify the server (the default) */
   const char *servername;   /* SNI and the name checked; NULL: the host */
@@ -297,11 +297,11 @@ typedef struct {
 #define WIRE_WS_CONNECT_OPTS_INIT                                            \
   {NULL, NULL, NULL, 0, 0, {1, 0, 0, 0, 0, 0, 0}, 0, 0, NULL, NULL, 1, NULL}
 
-/* Connects to url ("ws://host[:port][/path][?query]"; IPv6 hosts in
- * brackets) and starts the handshake. Returns 0 and sets *out at once
- * (set its events now); open or error+close follow on later turns.
- * WIRE_EINVAL for a URL it cannot take, WIRE_ENOTSUP for wss:// when TLS
- * is not available to the client yet, WIRE_ENOMEM. o may be NULL (the
+/* Connects to url ("ws://" or "wss://host[:port][/path][?query]"; IPv6
+ * hosts in brackets) and starts the handshake. Returns 0 and sets *out at
+ * once (set its events now); open or error+close follow on later turns
+ * (a TLS failure is an error, WIRE_ETLS). WIRE_EINVAL for a URL it cannot
+ * take, WIRE_ENOMEM. o may be NULL (the
  * defaults, which offer permessage-deflate as the ws package does). */
 WIRE_EXTERN int wire_ws_connect(wire_loop_t *loop, const char *url,
                                 const wire_ws_connect_opts_t *o,

@@ -1512,10 +1512,6 @@ int wire_ws_connect(wire_loop_t *loop, const char *url,
   int err = parse_url(url, ubuf, sizeof(ubuf) - 8, &tls, &host, &port, &path);
   if (err < 0)
     return err;
-  if (tls) {
-    /* TODO(ws): wss:// once the HTTP client speaks TLS. #7 */
-    return WIRE_ENOTSUP;
-  }
   wire_ws_t *ws;
   err = ws_new(loop, ROLE_CLIENT, o->max_payload, o->max_fragments,
                o->close_timeout_ms, &ws);
@@ -1598,6 +1594,11 @@ int wire_ws_connect(wire_loop_t *loop, const char *url,
   ro.path = path;
   ro.headers = hdrs;
   ro.no_agent = 1;
+  /* wss://: the handshake goes over the HTTP client's TLS. */
+  ro.tls = tls;
+  ro.tls_ctx = o->tls_ctx;
+  ro.servername = o->servername;
+  ro.reject_unauthorized = o->reject_unauthorized;
   err = wire_http_request(loop, &ro, client_on_response, ws, &cl->req);
   if (err < 0)
     goto fail;
