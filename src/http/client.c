@@ -460,9 +460,9 @@ static int req_send(wire_http_client_req_t *req, const char *p, size_t n,
                     int body)
 {
   if (req->replayable) {
-    if (req->replay.len + n <= REPLAY_MAX &&
-        buf_add(&req->replay, p, n, REPLAY_MAX) == 0) {
-    } else {
+    /* Past 64 KiB (or out of memory) the request can no longer be sent
+     * again: stop keeping a copy. */
+    if (buf_add(&req->replay, p, n, REPLAY_MAX) < 0) {
       req->replayable = 0;
       buf_free(&req->replay);
     }
