@@ -903,10 +903,16 @@ Test(http_client_raw, early_answer_before_the_end_is_not_reused)
  * answer (retry_fresh_fails == 0) or drop at once (1). */
 static int retry_fresh_fails;
 static int retry_reset;
+/* The request connection 0 dropped, and the first one a later connection
+ * saw: a retry sends the same bytes again. */
+static char retry_dropped[256], retry_again[256];
 
 static void retry_server(rs_conn_t *c, const char *req, size_t len)
 {
-  (void)req, (void)len;
+  if (c->id == 0 && c->nreq == 2)
+    snprintf(retry_dropped, sizeof(retry_dropped), "%.*s", (int)len, req);
+  if (c->id > 0 && c->nreq == 1)
+    snprintf(retry_again, sizeof(retry_again), "%.*s", (int)len, req);
   if ((c->id == 0 && c->nreq == 2) || (c->id > 0 && retry_fresh_fails)) {
     c->closed = 1;
     if (retry_reset)
@@ -918,11 +924,15 @@ static void retry_server(rs_conn_t *c, const char *req, size_t len)
   rs_send(c, RS_OK_KEEP);
 }
 
-static void run_retry(ct_t *t2, const char *method, int fresh_fails, int reset)
+/* stream: the body's first half is written before the socket is assigned,
+ * the rest after, straight onto the reused socket. */
+static void run_retry_body(ct_t *t2, const char *method, int fresh_fails,
+                           int reset, int stream)
 {
   wire_loop_t *loop = h_loop_new();
   retry_fresh_fails = fresh_fails;
   retry_reset = reset;
+  retry_dropped[0] = retry_again[0] = '\0';
   rs_start(loop, retry_server);
   wire_agent_t *a = agent_new(5);
   ct_t t;
@@ -937,7 +947,13 @@ static void run_retry(ct_t *t2, const char *method, int fresh_fails, int reset)
   o.method = method;
   o.path = "/second";
   ct_start(t2, loop, &o);
-  cr_assert_geq(wire_http_client_req_end(t2->req, "body", 4), 0);
+  if (stream) {
+    cr_assert_geq(wire_http_client_req_write(t2->req, "bo", 2), 0);
+    H_RUN_UNTIL(loop, strstr(t2->log.s, "socket") != NULL);
+    cr_assert_geq(wire_http_client_req_end(t2->req, "dy", 2), 0);
+  } else {
+    cr_assert_geq(wire_http_client_req_end(t2->req, "body", 4), 0);
+  }
   H_RUN_UNTIL(loop, t2->closed);
   H_RUN_UNTIL(loop, (unsigned)rs.open == stats(a).free_sockets);
   wire_agent_stats_t st = stats(a);
@@ -947,6 +963,11 @@ static void run_retry(ct_t *t2, const char *method, int fresh_fails, int reset)
   agent_done(a);
   rs_stop();
   h_loop_done(loop);
+}
+
+static void run_retry(ct_t *t2, const char *method, int fresh_fails, int reset)
+{
+  run_retry_body(t2, method, fresh_fails, reset, 0);
 }
 
 Test(http_client_raw, retry_idempotent_get_once_on_a_fresh_connection)
@@ -959,6 +980,11 @@ Test(http_client_raw, retry_idempotent_get_once_on_a_fresh_connection)
   cr_assert_eq(t.reused, 0);
   cr_assert_eq(rs.conns, 2);
   cr_assert_eq(rs.requests, 3);
+  cr_assert(strstr(retry_dropped, "GET /second HTTP/1.1\r\n") == retry_dropped,
+            "%s", retry_dropped);
+  cr_assert(strstr(retry_dropped, "\r\n\r\nbody") != NULL, "%s",
+            retry_dropped);
+  cr_assert_str_eq(retry_again, retry_dropped);
   ct_free(&t);
 }
 
@@ -969,6 +995,23 @@ Test(http_client_raw, retry_after_a_reset_too)
   cr_assert_eq(t.err, 0, "%s", wire_err_name(t.err));
   cr_assert_eq(t.status, 200);
   cr_assert_eq(rs.conns, 2);
+  cr_assert(strstr(retry_dropped, "PUT /second HTTP/1.1\r\n") == retry_dropped,
+            "%s", retry_dropped);
+  cr_assert_str_eq(retry_again, retry_dropped);
+  ct_free(&t);
+}
+
+Test(http_client_raw, retry_resends_a_body_written_on_the_reused_socket)
+{
+  ct_t t;
+  run_retry_body(&t, "PUT", 0, 0, 1);
+  cr_assert_eq(t.err, 0, "%s", wire_err_name(t.err));
+  cr_assert_eq(t.status, 200);
+  cr_assert_eq(rs.conns, 2);
+  cr_assert(strstr(retry_dropped, "\r\n\r\n2\r\nbo\r\n2\r\ndy\r\n0\r\n\r\n") !=
+                NULL,
+            "%s", retry_dropped);
+  cr_assert_str_eq(retry_again, retry_dropped);
   ct_free(&t);
 }
 

@@ -84,7 +84,7 @@ struct wire_http_client_res_s {
   unsigned complete : 1;
   unsigned paused : 1;
   unsigned interim : 1;
-  char ibuf[512];
+  char ibuf[384]; /* a typical response head fits: no allocation */
   wire__hdr_t ih[16];
 };
 
@@ -95,7 +95,7 @@ struct wire_http_client_req_s {
   cconn_t *conn;
   wire_http_client_req_t *qnext; /* the origin's queue */
 
-  char *host;
+  char *host;      /* host, method and path live in one allocation */
   char *local;
   char *sock_path;
   int port;
@@ -105,8 +105,11 @@ struct wire_http_client_req_s {
   char *servername;
   char *err_reason; /* wire_http_client_req_error_reason */
   buf_t hdrs;   /* "name\0value\0" pairs set before the head */
-  buf_t out;    /* bytes waiting for the connection (or for 100) */
-  buf_t replay; /* every byte sent, for the retry rule */
+  /* The request's bytes: out.p[0..sent) went to the socket and are kept
+   * only while a retry may send them again (replayable); out.p[sent..len)
+   * wait for the connection (or for 100 Continue). */
+  buf_t out;
+  size_t sent;
   uint64_t timeout_ms;
   uint64_t max_body;
 
@@ -124,6 +127,7 @@ struct wire_http_client_req_s {
   void *data;
 
   unsigned head_built : 1;
+  unsigned head_sent : 1; /* the head went ahead of a held body */
   unsigned ended : 1;
   unsigned chunked : 1;
   unsigned expect_continue : 1;
@@ -275,7 +279,8 @@ static int valid_host(const char *s)
     return 1;
   for (; *s; s++) {
     unsigned char ch = (unsigned char)*s;
-    if (ch <= 0x20 || ch == 0x7f || strchr("/?#@\\", ch) != NULL)
+    if (ch <= 0x20 || ch == 0x7f || ch == '/' || ch == '?' || ch == '#' ||
+        ch == '@' || ch == '\\')
       return 0;
   }
   return 1;
@@ -296,14 +301,11 @@ static void req_finalize(wire__obj_t *o)
   wire__free(req->host);
   wire__free(req->local);
   wire__free(req->sock_path);
-  wire__free(req->method);
-  wire__free(req->path);
   wire__free(req->servername);
   wire__free(req->err_reason);
   wire_tls_ctx_free(req->tls_ctx);
   buf_free(&req->hdrs);
   buf_free(&req->out);
-  buf_free(&req->replay);
   wire__hstore_free(&req->res.hs);
   if (req->agent != NULL)
     wire__obj_unref(&req->agent->obj);
@@ -454,22 +456,36 @@ wire_http_client_res_req(const wire_http_client_res_t *res)
 
 /* ---- building and sending the request ------------------------------------ */
 
-/* Sends bytes of this request: on the socket when it can, else kept. The
- * replay copy is what a retry sends again. */
+/* Bytes kept but not yet written to the connection. */
+static size_t req_pending(const wire_http_client_req_t *req)
+{
+  return req->out.len - req->sent;
+}
+
+/* The request can no longer be sent again: the bytes already written go. */
+static void req_drop_sent(wire_http_client_req_t *req)
+{
+  req->replayable = 0;
+  if (req->sent == 0)
+    return;
+  memmove(req->out.p, req->out.p + req->sent, req_pending(req));
+  req->out.len -= req->sent;
+  req->sent = 0;
+}
+
+/* Sends bytes of this request: on the socket when it can, else kept. While
+ * the request may be retried, what was written is kept too, for the retry
+ * to send again. */
 static int req_send(wire_http_client_req_t *req, const char *p, size_t n,
                     int body)
 {
-  if (req->replayable) {
-    /* Past 64 KiB (or out of memory) the request can no longer be sent
-     * again: stop keeping a copy. */
-    if (buf_add(&req->replay, p, n, REPLAY_MAX) < 0) {
-      req->replayable = 0;
-      buf_free(&req->replay);
-    }
-  }
   cconn_t *c = req->conn;
-  if (c != NULL && c->connected && !c->dead && req->out.len == 0 &&
-      !(body && req->hold_body)) {
+  int direct = c != NULL && c->connected && !c->dead &&
+               req_pending(req) == 0 && !(body && req->hold_body);
+  /* Past 64 KiB the request can no longer be sent again. */
+  if (req->replayable && (n > REPLAY_MAX || req->out.len > REPLAY_MAX - n))
+    req_drop_sent(req);
+  if (direct && !req->replayable) {
     int r = wire_socket_write(c->s, p, n);
     if (r == 0)
       req->need_drain = 1;
@@ -478,7 +494,14 @@ static int req_send(wire_http_client_req_t *req, const char *p, size_t n,
   int err = buf_add(&req->out, p, n, OUT_CAP);
   if (err < 0)
     return err;
-  if (req->out.len >= OUT_HWM) {
+  if (direct) {
+    req->sent = req->out.len;
+    int r = wire_socket_write(c->s, p, n);
+    if (r == 0)
+      req->need_drain = 1;
+    return r;
+  }
+  if (req_pending(req) >= OUT_HWM) {
     req->need_drain = 1;
     return 0;
   }
@@ -490,6 +513,19 @@ static char *put(char *p, const char *s)
   size_t n = strlen(s);
   memcpy(p, s, n);
   return p + n;
+}
+
+static char *put_port(char *p, unsigned port)
+{
+  char d[8];
+  int n = 0;
+  do {
+    d[n++] = (char)('0' + port % 10);
+    port /= 10;
+  } while (port != 0);
+  while (n > 0)
+    *p++ = d[--n];
+  return p;
 }
 
 /* Builds and sends the head. body_len: the whole body's length when end
@@ -523,7 +559,8 @@ static int req_send_head(wire_http_client_req_t *req, int64_t body_len)
 
   size_t need = strlen(req->method) + strlen(req->path) + req->hdrs.len * 2 +
                 (req->host ? strlen(req->host) : 0) + 256;
-  char *head = wire__malloc(need);
+  char sbuf[1024];
+  char *head = need <= sizeof(sbuf) ? sbuf : wire__malloc(need);
   if (head == NULL)
     return WIRE_ENOMEM;
   char *p = head;
@@ -533,9 +570,14 @@ static int req_send_head(wire_http_client_req_t *req, int64_t body_len)
   p = put(p, " HTTP/1.1\r\n");
   if (!user_host && req->sock_path == NULL) {
     int v6 = strchr(req->host, ':') != NULL;
-    p += sprintf(p, "Host: %s%s%s", v6 ? "[" : "", req->host, v6 ? "]" : "");
-    if (req->port != (req->tls ? 443 : 80))
-      p += sprintf(p, ":%d", req->port);
+    p = put(p, v6 ? "Host: [" : "Host: ");
+    p = put(p, req->host);
+    if (v6)
+      *p++ = ']';
+    if (req->port != (req->tls ? 443 : 80)) {
+      *p++ = ':';
+      p = put_port(p, (unsigned)req->port);
+    }
     p = put(p, "\r\n");
   } else if (!user_host) {
     p = put(p, "Host: localhost\r\n");
@@ -562,7 +604,8 @@ static int req_send_head(wire_http_client_req_t *req, int64_t body_len)
     p = put(p, "Transfer-Encoding: chunked\r\n");
   p = put(p, "\r\n");
   int r = req_send(req, head, (size_t)(p - head), 0);
-  wire__free(head);
+  if (head != sbuf)
+    wire__free(head);
   return r;
 }
 
@@ -619,22 +662,25 @@ int wire_http_client_req_end(wire_http_client_req_t *req, const void *buf,
 static void req_flush(wire_http_client_req_t *req)
 {
   cconn_t *c = req->conn;
-  if (c == NULL || !c->connected || c->dead || req->out.len == 0)
+  if (c == NULL || !c->connected || c->dead || req_pending(req) == 0)
     return;
+  const char *p = req->out.p + req->sent;
+  size_t n = req_pending(req);
   if (req->hold_body) {
     /* Only the head goes before 100 Continue: it is the first bytes kept,
      * ending at the first empty line. */
-    char *end = memmem(req->out.p, req->out.len, "\r\n\r\n", 4);
-    if (end == NULL)
+    const char *end = memmem(p, n, "\r\n\r\n", 4);
+    if (req->head_sent || end == NULL)
       return;
-    size_t n = (size_t)(end + 4 - req->out.p);
-    wire_socket_write(c->s, req->out.p, n);
-    memmove(req->out.p, req->out.p + n, req->out.len - n);
-    req->out.len -= n;
-    return;
+    n = (size_t)(end + 4 - p);
+    req->head_sent = 1;
   }
-  int r = wire_socket_write(c->s, req->out.p, req->out.len);
-  req->out.len = 0;
+  int r = wire_socket_write(c->s, p, n);
+  req->sent += n;
+  if (!req->replayable)
+    req_drop_sent(req);
+  if (req->hold_body)
+    return;
   if (r == 1 && req->need_drain) {
     req->need_drain = 0;
     if (req->on_drain != NULL)
@@ -771,12 +817,11 @@ static int maybe_retry(cconn_t *c)
   req->retried = 1;
   req->conn = NULL;
   c->req = NULL;
-  /* What was sent goes again, as it was: the replay becomes the output. */
-  buf_free(&req->out);
-  req->out = req->replay;
-  memset(&req->replay, 0, sizeof(req->replay));
+  /* What was sent goes again, as it was. */
+  req->sent = 0;
   req->replayable = 0;
   req->hold_body = req->expect_continue;
+  req->head_sent = 0;
   agent_assign(req, 1);
   return 1;
 }
@@ -834,7 +879,7 @@ static void on_sock_drain(wire_socket_t *s, void *data)
   (void)s;
   cconn_t *c = data;
   wire_http_client_req_t *req = c->req;
-  if (req != NULL && req->need_drain && req->out.len == 0) {
+  if (req != NULL && req->need_drain && req_pending(req) == 0) {
     req->need_drain = 0;
     if (req->on_drain != NULL)
       req->on_drain(req, req->arg);
@@ -942,6 +987,8 @@ static void attach(wire_http_client_req_t *req, cconn_t *c, int reused)
   req->reused = reused;
   if (reused && c->origin != NULL)
     c->origin->reused++;
+  if (!reused)
+    req_drop_sent(req); /* a fresh socket is never retried */
   wire_http_parser_init(&c->parser, WIRE_HTTP_RESPONSE, settings());
   c->parser.data = c;
   wire_socket_set_timeout(c->s, req->timeout_ms);
@@ -1147,6 +1194,7 @@ static int on_headers_complete(wire_http_parser_t *p)
   if (req->hold_body) {
     req->hold_body = 0;
     buf_free(&req->out);
+    req->sent = 0;
     c->keep = 0;
   } else {
     c->keep = wire_http_should_keep_alive(p);
@@ -1709,18 +1757,27 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
     if (agent->closing)
       return WIRE_ECLOSED;
   }
-  wire_http_client_req_t *req = wire__calloc(1, sizeof(*req));
+  /* malloc and memset rather than calloc: glibc's calloc skips the
+   * per-thread cache, and a request is made and freed per round trip. */
+  wire_http_client_req_t *req = wire__malloc(sizeof(*req));
   if (req == NULL)
     return WIRE_ENOMEM;
+  memset(req, 0, sizeof(*req));
   int err = 0;
   const char *host = o->hostname != NULL ? o->hostname
                      : o->host != NULL   ? o->host
                                          : "localhost";
-  req->host = dup_or_null(host, &err);
+  size_t lh = strlen(host) + 1, lm = strlen(method) + 1;
+  req->host = wire__malloc(lh + lm + strlen(path) + 1);
+  if (req->host == NULL) {
+    err = WIRE_ENOMEM;
+  } else {
+    req->method = memcpy(req->host + lh, method, lm);
+    req->path = strcpy(req->method + lm, path);
+    memcpy(req->host, host, lh);
+  }
   req->local = dup_or_null(o->local_address, &err);
   req->sock_path = dup_or_null(o->socket_path, &err);
-  req->method = dup_or_null(method, &err);
-  req->path = dup_or_null(path, &err);
   req->tls = o->tls != 0;
   req->port = o->port != 0 ? o->port : req->tls ? 443 : 80;
   if (req->tls) {
@@ -1740,7 +1797,8 @@ int wire_http_request(wire_loop_t *loop, const wire_http_request_opts_t *o,
   req->is_head = strcmp(method, "HEAD") == 0;
   req->is_connect = strcmp(method, "CONNECT") == 0;
   req->idempotent = is_idempotent(method);
-  req->replayable = 1;
+  /* Only an idempotent request on an agent's reused socket is retried. */
+  req->replayable = agent != NULL && req->idempotent;
   req->res.req = req;
   wire__hstore_init(&req->res.hs, req->res.ibuf, sizeof(req->res.ibuf),
                     req->res.ih, 16,
