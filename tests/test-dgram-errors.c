@@ -1,75 +1,7 @@
 /* dgram: the bad paths. Each reports a clear code, never crashes, and
  * leaves the socket usable where Node does; every test ends with the leak
  * check. */
-#include "helpers.h"
-
-typedef struct {
-  int listening;
-  int messages;
-  int closes;
-  int errors;
-  int last_error;
-  int sent;
-  int send_status;
-  int bind_cbs;
-  int bind_status;
-} cnt_t;
-
-static void on_listening(wire_udp_t *u, void *d)
-{
-  (void)u;
-  ((cnt_t *)d)->listening++;
-}
-
-static void on_error(wire_udp_t *u, int err, void *d)
-{
-  (void)u;
-  cnt_t *c = d;
-  c->errors++;
-  c->last_error = err;
-}
-
-static void on_close(wire_udp_t *u, void *d)
-{
-  (void)u;
-  ((cnt_t *)d)->closes++;
-}
-
-static void on_message(wire_udp_t *u, const char *buf, size_t len,
-                       const wire_udp_rinfo_t *rinfo, void *d)
-{
-  (void)u, (void)buf, (void)len, (void)rinfo;
-  ((cnt_t *)d)->messages++;
-}
-
-static void on_sent(wire_udp_t *u, int status, void *arg)
-{
-  (void)u;
-  cnt_t *c = arg;
-  c->sent++;
-  c->send_status = status;
-}
-
-static void on_bound(wire_udp_t *u, int status, void *d)
-{
-  (void)u;
-  cnt_t *c = d;
-  c->bind_cbs++;
-  c->bind_status = status;
-}
-
-static wire_udp_t *udp_new(wire_loop_t *loop, const wire_udp_opts_t *o,
-                           cnt_t *c)
-{
-  wire_udp_t *u;
-  cr_assert_eq(wire_udp_create(loop, o, &u), 0);
-  wire_udp_set_data(u, c);
-  wire_udp_on_listening(u, on_listening);
-  wire_udp_on_error(u, on_error);
-  wire_udp_on_close(u, on_close);
-  wire_udp_on_message(u, on_message);
-  return u;
-}
+#include "test-dgram.h"
 
 static int bind_local(wire_loop_t *loop, wire_udp_t *u)
 {

@@ -8,63 +8,15 @@
  * IP_MULTICAST_LOOP loops the datagram back to the local members. No
  * route for 224.0.0.0/4 is needed. If a sandbox still refuses, the test
  * fails with the error the kernel gave, never skips. */
-#include "helpers.h"
+#include "test-dgram.h"
 
 #define GROUP "239.255.0.1"
-
-typedef struct {
-  int listening;
-  int messages;
-  int errors;
-  int last_error;
-  int closes;
-  char got[64];
-  size_t got_len;
-  char from[64];
-} cnt_t;
-
-static void on_listening(wire_udp_t *u, void *d)
-{
-  (void)u;
-  ((cnt_t *)d)->listening++;
-}
-
-static void on_error(wire_udp_t *u, int err, void *d)
-{
-  (void)u;
-  cnt_t *c = d;
-  c->errors++;
-  c->last_error = err;
-}
-
-static void on_close(wire_udp_t *u, void *d)
-{
-  (void)u;
-  ((cnt_t *)d)->closes++;
-}
-
-static void on_message(wire_udp_t *u, const char *buf, size_t len,
-                       const wire_udp_rinfo_t *rinfo, void *d)
-{
-  (void)u;
-  cnt_t *c = d;
-  c->messages++;
-  c->got_len = len < sizeof(c->got) ? len : sizeof(c->got);
-  memcpy(c->got, buf, c->got_len);
-  snprintf(c->from, sizeof(c->from), "%s", rinfo->address);
-}
 
 static wire_udp_t *receiver(wire_loop_t *loop, cnt_t *c, int port)
 {
   wire_udp_opts_t o = WIRE_UDP_OPTS_INIT;
   o.reuse_addr = 1;
-  wire_udp_t *u;
-  cr_assert_eq(wire_udp_create(loop, &o, &u), 0);
-  wire_udp_set_data(u, c);
-  wire_udp_on_listening(u, on_listening);
-  wire_udp_on_error(u, on_error);
-  wire_udp_on_close(u, on_close);
-  wire_udp_on_message(u, on_message);
+  wire_udp_t *u = udp_new(loop, &o, c);
   /* Bound to the wildcard address: a socket bound to 127.0.0.1 would not
    * match the group destination. */
   cr_assert_eq(wire_udp_bind(u, port, NULL, NULL), 0);
@@ -131,7 +83,7 @@ Test(dgram_multicast, source_specific_membership)
   cr_assert_eq(wire_udp_create(loop, &o, &a), 0);
   wire_udp_set_data(a, &ac);
   wire_udp_on_listening(a, on_listening);
-  wire_udp_on_message(a, on_message);
+  wire_udp_on_message(a, on_message_keep);
   wire_udp_on_error(a, on_error);
   cr_assert_eq(wire_udp_bind(a, 0, NULL, NULL), 0);
   H_RUN_UNTIL(loop, ac.listening == 1);
