@@ -201,6 +201,17 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 /* ---- helpers ---------------------------------------------------------------
  */
 
+/* Empties the thread's OpenSSL error queue before an SSL call, so that
+ * SSL_get_error judges that call alone. ERR_clear_error always walks all
+ * 16 slots of the queue (about 800 instructions in OpenSSL 3, a tenth of
+ * an HTTPS keep-alive request); ERR_peek_error only looks at its ends.
+ * The queue is nearly always empty already: each failure path clears it. */
+static void err_reset(void)
+{
+  if (ERR_peek_error() != 0)
+    ERR_clear_error();
+}
+
 static int lower_full(const tls_t *t)
 {
   return t->lower->wq_bytes >= t->lower->hwm;
@@ -346,7 +357,7 @@ static void pump(tls_t *t)
 {
   wire_socket_t *s = t->s;
   if (!t->hs_done) {
-    ERR_clear_error();
+    err_reset();
     int r = SSL_do_handshake(t->ssl);
     if (r != 1) {
       int e = SSL_get_error(t->ssl, r);
@@ -363,12 +374,17 @@ static void pump(tls_t *t)
     hs_done(t);
   }
   while (want_read(t)) {
-    ERR_clear_error();
+    err_reset();
     int n = SSL_read(t->ssl, plain, sizeof(plain));
     if (t->sess != NULL)
       report_session(t);
     if (n > 0) {
       wire__stream_on_read(s, n, plain);
+      /* Every byte fed went into OpenSSL and it holds nothing, not even
+       * part of a record: another SSL_read could only say WANT_READ, at
+       * the cost of a record-layer pass. One SSL_read per request. */
+      if (t->in_len == 0 && !SSL_has_pending(t->ssl))
+        break;
       continue;
     }
     int e = SSL_get_error(t->ssl, n);
@@ -479,7 +495,7 @@ static int seal(tls_t *t, const uv_buf_t *bufs, unsigned n, unsigned *pi,
       }
       p = stage;
     }
-    ERR_clear_error();
+    err_reset();
     int r = SSL_write(t->ssl, p, (int)k);
     if (r <= 0)
       return ssl_failure(t, SSL_get_error(t->ssl, r));
@@ -589,9 +605,9 @@ static int tp_shutdown(wire_socket_t *s)
   tls_t *t = TLS_OF(s);
   if (t->lower_gone)
     return WIRE_EPIPE;
-  ERR_clear_error();
+  err_reset();
   (void)SSL_shutdown(t->ssl); /* queues close_notify on the lower socket */
-  ERR_clear_error();
+  err_reset();
   int err = wire_socket_writev(t->lower, NULL, 0, on_shut_flushed, t);
   if (err < 0)
     return err;
