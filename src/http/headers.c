@@ -6,25 +6,41 @@
 #include "headers.h"
 #include "parser.h"
 
+int wire__http_check_token(const char *s, size_t *len)
+{
+  const char *p = s;
+  while (wire_http_tchar[(unsigned char)*p])
+    p++;
+  *len = (size_t)(p - s);
+  return *p == '\0' && p != s;
+}
+
+int wire__http_check_value(const char *s, size_t *len)
+{
+  const char *p = s;
+  for (;; p++) {
+    unsigned char ch = (unsigned char)*p;
+    if (ch >= 32) {
+      if (ch == 127)
+        return 0;
+    } else if (ch != '\t') {
+      break;
+    }
+  }
+  *len = (size_t)(p - s);
+  return *p == '\0';
+}
+
 int wire__http_valid_token(const char *s)
 {
-  if (*s == '\0')
-    return 0;
-  for (; *s; s++) {
-    if (!wire_http_tchar[(unsigned char)*s])
-      return 0;
-  }
-  return 1;
+  size_t n;
+  return wire__http_check_token(s, &n);
 }
 
 int wire__http_valid_value(const char *s)
 {
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if ((ch < 32 && ch != '\t') || ch == 127)
-      return 0;
-  }
-  return 1;
+  size_t n;
+  return wire__http_check_value(s, &n);
 }
 
 void wire__hstore_init(wire__hstore_t *st, char *ibuf, size_t ibuf_len,

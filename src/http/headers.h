@@ -52,6 +52,9 @@ int wire__hstore_value(wire__hstore_t *st, const char *at, size_t len,
  * application, so nothing can split a head. */
 int wire__http_valid_token(const char *s);
 int wire__http_valid_value(const char *s);
+/* The same checks, also giving the length (set on success). */
+int wire__http_check_token(const char *s, size_t *len);
+int wire__http_check_value(const char *s, size_t *len);
 
 const char *wire__hstore_str(const wire__hstore_t *st, uint32_t off);
 /* The first value of a header (or trailer) by case-insensitive name. */

@@ -204,9 +204,11 @@ struct wire_http_server_s {
 
   char ka_line[80]; /* "Connection: keep-alive\r\nKeep-Alive: ...", Node's */
   size_t ka_len;
+  size_t buf_limit; /* a block's request strings: twice the head cap */
   char date[40]; /* "Date: ...\r\n" */
   size_t date_len;
   time_t date_sec;
+  uint64_t date_turn; /* loop time of the last clock reading */
 
   unsigned closing : 1;
   unsigned net_closed : 1;
@@ -267,59 +269,75 @@ static void sbuf_free(sbuf_t *b, char *inline_buf, size_t inline_cap)
 
 /* ---- status texts and the Date cache ------------------------------------ */
 
+/* The reason phrase of a status and its length. */
+static const char *status_reason(int status, size_t *len)
+{
+#define R(text) (*len = sizeof(text) - 1, text)
+  switch (status) {
+  case 100: return R("Continue");
+  case 101: return R("Switching Protocols");
+  case 102: return R("Processing");
+  case 103: return R("Early Hints");
+  case 200: return R("OK");
+  case 201: return R("Created");
+  case 202: return R("Accepted");
+  case 203: return R("Non-Authoritative Information");
+  case 204: return R("No Content");
+  case 205: return R("Reset Content");
+  case 206: return R("Partial Content");
+  case 300: return R("Multiple Choices");
+  case 301: return R("Moved Permanently");
+  case 302: return R("Found");
+  case 303: return R("See Other");
+  case 304: return R("Not Modified");
+  case 307: return R("Temporary Redirect");
+  case 308: return R("Permanent Redirect");
+  case 400: return R("Bad Request");
+  case 401: return R("Unauthorized");
+  case 403: return R("Forbidden");
+  case 404: return R("Not Found");
+  case 405: return R("Method Not Allowed");
+  case 406: return R("Not Acceptable");
+  case 408: return R("Request Timeout");
+  case 409: return R("Conflict");
+  case 410: return R("Gone");
+  case 411: return R("Length Required");
+  case 412: return R("Precondition Failed");
+  case 413: return R("Payload Too Large");
+  case 414: return R("URI Too Long");
+  case 415: return R("Unsupported Media Type");
+  case 416: return R("Range Not Satisfiable");
+  case 417: return R("Expectation Failed");
+  case 426: return R("Upgrade Required");
+  case 429: return R("Too Many Requests");
+  case 431: return R("Request Header Fields Too Large");
+  case 500: return R("Internal Server Error");
+  case 501: return R("Not Implemented");
+  case 502: return R("Bad Gateway");
+  case 503: return R("Service Unavailable");
+  case 504: return R("Gateway Timeout");
+  case 505: return R("HTTP Version Not Supported");
+  default: return R("");
+  }
+#undef R
+}
+
 const char *wire_http_status_text(int status)
 {
-  switch (status) {
-  case 100: return "Continue";
-  case 101: return "Switching Protocols";
-  case 102: return "Processing";
-  case 103: return "Early Hints";
-  case 200: return "OK";
-  case 201: return "Created";
-  case 202: return "Accepted";
-  case 203: return "Non-Authoritative Information";
-  case 204: return "No Content";
-  case 205: return "Reset Content";
-  case 206: return "Partial Content";
-  case 300: return "Multiple Choices";
-  case 301: return "Moved Permanently";
-  case 302: return "Found";
-  case 303: return "See Other";
-  case 304: return "Not Modified";
-  case 307: return "Temporary Redirect";
-  case 308: return "Permanent Redirect";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 406: return "Not Acceptable";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 410: return "Gone";
-  case 411: return "Length Required";
-  case 412: return "Precondition Failed";
-  case 413: return "Payload Too Large";
-  case 414: return "URI Too Long";
-  case 415: return "Unsupported Media Type";
-  case 416: return "Range Not Satisfiable";
-  case 417: return "Expectation Failed";
-  case 426: return "Upgrade Required";
-  case 429: return "Too Many Requests";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  case 505: return "HTTP Version Not Supported";
-  default: return "";
-  }
+  size_t n;
+  return status_reason(status, &n);
 }
 
 /* The Date header line, formatted once per second. */
 static const char *date_line(wire_http_server_t *srv, size_t *len)
 {
+  /* The clock is read once per loop turn (the loop's time moves then). */
+  uint64_t turn = wire_loop_now(srv->obj.loop);
+  if (turn == srv->date_turn && srv->date_len > 0) {
+    *len = srv->date_len;
+    return srv->date;
+  }
+  srv->date_turn = turn;
   time_t now = time(NULL);
   if (now != srv->date_sec) {
     struct tm tm;
@@ -345,8 +363,9 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
     if (m == NULL)
       return NULL;
   }
-  /* Clear the header part only: the inline buffers need no zeroing. */
-  memset(m, 0, offsetof(msg_t, ibuf));
+  /* Clear the header part only: the inline buffers (rbuf onwards) need no
+   * zeroing. */
+  memset(m, 0, offsetof(msg_t, rbuf));
   m->srv = srv;
   m->conn = c;
   m->req.m = m;
@@ -531,12 +550,23 @@ void wire_http_req_resume(wire_http_req_t *req)
 
 /* ---- parser callbacks -------------------------------------------------- */
 
+/* Appends a piece of the request's head to its block, NUL-terminated when
+ * it is the last one. The usual case (room left in the block) is a memcpy;
+ * the cap is then met too, since it is never below the inline size. */
 static int buf_piece(msg_t *m, const char *at, size_t len, int last)
 {
-  size_t limit = m->srv->o.max_header_size * 2 + 1024;
-  int err = sbuf_add(&m->buf, m->ibuf, at, len, limit);
+  sbuf_t *b = &m->buf;
+  if (len < b->cap - b->len && b->cap <= m->srv->buf_limit) {
+    memcpy(b->p + b->len, at, len);
+    b->len += len;
+    if (last)
+      b->p[b->len++] = '\0';
+    return 0;
+  }
+  size_t limit = m->srv->buf_limit;
+  int err = sbuf_add(b, m->ibuf, at, len, limit);
   if (err == 0 && last)
-    err = sbuf_add(&m->buf, m->ibuf, "", 1, limit);
+    err = sbuf_add(b, m->ibuf, "", 1, limit);
   return err;
 }
 
@@ -598,6 +628,7 @@ static int add_field(msg_t *m, const char *at, size_t len, int last)
 static int add_value(msg_t *m, const char *at, size_t len, int last,
                      int trailer)
 {
+  int whole = !m->in_value && last; /* one piece: nothing to trim */
   if (!m->in_value) {
     m->in_value = 1;
     uint32_t n = m->nhdrs + m->ntrailers;
@@ -618,6 +649,10 @@ static int add_value(msg_t *m, const char *at, size_t len, int last,
       m->ntrailers++;
     else
       m->nhdrs++;
+  }
+  if (whole) {
+    m->field_start = 0;
+    return buf_piece(m, at, len, 1);
   }
   int err = buf_piece(m, at, len, 0);
   if (err == 0 && last) {
@@ -746,7 +781,15 @@ static int on_message_complete(wire_http_parser_t *p)
   c->since = wire_loop_now(c->srv->obj.loop);
   if (m->req.on_end != NULL && !m->closed)
     m->req.on_end(&m->req, m->req.data);
-  msg_maybe_release(m);
+  if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
+      m->res.on_finish == NULL) {
+    /* Answered, sent and now read, with no finish event to wait for: the
+     * block goes back to the pool now, so the next pipelined request can
+     * reuse it while it is still in cache. */
+    msg_free(m);
+  } else {
+    msg_maybe_release(m);
+  }
   if (c->dead)
     return pause_here(c);
   /* Bound the requests parsed ahead of their responses. */
@@ -787,18 +830,26 @@ static int rh_is_special(const char *n, size_t nl)
          (nl == 4 && strcasecmp(n, "Date") == 0);
 }
 
-/* Appends a checked pair. */
-static int rh_append(msg_t *m, const char *name, const char *value)
+/* Appends a checked pair of known lengths. */
+static int rh_append(msg_t *m, const char *name, size_t nl, const char *value,
+                     size_t vl)
 {
-  size_t nl = strlen(name);
-  size_t len = m->rh.len;
+  sbuf_t *b = &m->rh;
   if (rh_is_special(name, nl))
     m->rh_special = 1;
-  int err = sbuf_add(&m->rh, m->rbuf, name, nl + 1, SIZE_MAX);
+  if (nl + vl + 2 <= b->cap - b->len) {
+    char *p = b->p + b->len;
+    memcpy(p, name, nl + 1);
+    memcpy(p + nl + 1, value, vl + 1);
+    b->len += nl + vl + 2;
+    return 0;
+  }
+  size_t len = b->len;
+  int err = sbuf_add(b, m->rbuf, name, nl + 1, SIZE_MAX);
   if (err == 0)
-    err = sbuf_add(&m->rh, m->rbuf, value, strlen(value) + 1, SIZE_MAX);
+    err = sbuf_add(b, m->rbuf, value, vl + 1, SIZE_MAX);
   if (err < 0)
-    m->rh.len = len; /* no half pair */
+    b->len = len; /* no half pair */
   return err;
 }
 
@@ -847,20 +898,26 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   msg_t *m = res->m;
   if (m->head_sent)
     return WIRE_EALREADY;
-  if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
+  size_t nl, vl;
+  if (!wire__http_check_token(name, &nl) ||
+      !wire__http_check_value(value, &vl))
     return WIRE_EINVAL;
-  return rh_append(m, name, value);
+  return rh_append(m, name, nl, value, vl);
 }
 
 int wire_http_res_set_header(wire_http_res_t *res, const char *name,
                              const char *value)
 {
-  if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
+  size_t nl, vl;
+  if (!wire__http_check_token(name, &nl) ||
+      !wire__http_check_value(value, &vl))
     return WIRE_EINVAL;
-  int err = wire_http_res_remove_header(res, name);
-  if (err < 0)
-    return err;
-  return rh_append(res->m, name, value);
+  msg_t *m = res->m;
+  if (m->head_sent)
+    return WIRE_EALREADY;
+  if (m->rh.len > 0)
+    wire_http_res_remove_header(res, name);
+  return rh_append(m, name, nl, value, vl);
 }
 
 const char *wire_http_res_get_header(const wire_http_res_t *res,
@@ -942,9 +999,15 @@ static char *put_u64(char *p, uint64_t v)
   return p;
 }
 
+/* Small bodies leave in the same write as their head. */
+#define HEAD_BODY_MAX 1024
+
 /* Builds and queues the head. body_len is known when end() sends the whole
- * body at once (>= 0) or unknown (-1). */
-static int send_head(msg_t *m, int64_t body_len)
+ * body at once (>= 0) or unknown (-1). body (may be NULL) is that body: when
+ * it is small and sent as is, it goes out with the head and *body_done is
+ * set. */
+static int send_head_body(msg_t *m, int64_t body_len, const char *body,
+                          int *body_done)
 {
   conn_t *c = m->conn;
   wire_http_server_t *srv = m->srv;
@@ -952,8 +1015,8 @@ static int send_head(msg_t *m, int64_t body_len)
     return WIRE_ECLOSED;
   m->head_sent = 1;
   int status = m->status;
-  m->no_body = m->is_head || status == 204 || status == 304 ||
-               (status >= 100 && status < 200);
+  int informational = status >= 100 && status < 200;
+  m->no_body = m->is_head || status == 204 || status == 304 || informational;
 
   const char *cl = NULL;
   const char *te = NULL;
@@ -986,21 +1049,37 @@ static int send_head(msg_t *m, int64_t body_len)
   if (m->close_after)
     c->closing = 1;
 
-  const char *reason = m->reason != NULL ? m->reason
-                                         : wire_http_status_text(status);
+  size_t rlen;
+  const char *reason;
+  if (m->reason != NULL) {
+    reason = m->reason;
+    rlen = strlen(reason);
+  } else {
+    reason = status_reason(status, &rlen);
+  }
   size_t dlen;
   const char *date = date_line(srv, &dlen);
   /* The fixed lines (status, Connection/Keep-Alive, framing) fit in 256. */
-  size_t need = 256 + strlen(reason) + m->rh.len * 2 + dlen;
+  size_t need = 256 + rlen + m->rh.len * 2 + dlen;
+  int with_body = body != NULL && body_len > 0 && !m->chunked &&
+                  !m->no_body &&
+                  (!m->has_cl || (uint64_t)body_len <= m->content_length) &&
+                  body_len <= HEAD_BODY_MAX;
+  if (with_body)
+    need += (size_t)body_len;
   char stack[2048];
   char *head = need <= sizeof(stack) ? stack : wire__malloc(need);
   if (head == NULL)
     return WIRE_ENOMEM;
   char *p = head;
-  p = put(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
-  p = put_u64(p, (uint64_t)status);
-  *p++ = ' ';
-  p = put(p, reason, strlen(reason));
+  /* The status is 100..999 (set_status): always three digits. */
+  memcpy(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+  p[9] = (char)('0' + status / 100);
+  p[10] = (char)('0' + status / 10 % 10);
+  p[11] = (char)('0' + status % 10);
+  p[12] = ' ';
+  p += 13;
+  p = put(p, reason, rlen);
   p = put(p, "\r\n", 2);
   size_t i = 0;
   while (i < m->rh.len) {
@@ -1016,7 +1095,6 @@ static int send_head(msg_t *m, int64_t body_len)
   }
   if (!m->user_date)
     p = put(p, date, dlen);
-  int informational = status >= 100 && status < 200;
   if (!informational) {
     if (conn_hdr == NULL) {
       if (m->close_after)
@@ -1034,10 +1112,20 @@ static int send_head(msg_t *m, int64_t body_len)
       p = put(p, "Transfer-Encoding: chunked\r\n", 28);
   }
   p = put(p, "\r\n", 2);
+  if (with_body) {
+    p = put(p, body, (size_t)body_len);
+    m->body_sent += (uint64_t)body_len;
+    *body_done = 1;
+  }
   int r = res_out(m, head, (size_t)(p - head));
   if (head != stack)
     wire__free(head);
   return r;
+}
+
+static int send_head(msg_t *m, int64_t body_len)
+{
+  return send_head_body(m, body_len, NULL, NULL);
 }
 
 int wire_http_res_write_head(wire_http_res_t *res, int status,
@@ -1148,12 +1236,15 @@ int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
     return WIRE_ECLOSED;
   }
   int r = 1;
+  int body_done = 0;
   if (!m->head_sent)
-    r = send_head(m, m->has_cl || (m->rh_special &&
-                                    rh_find(m, "Transfer-Encoding", NULL))
-                         ? -1
-                         : (int64_t)len);
-  if (r >= 0 && len > 0)
+    r = send_head_body(m,
+                       m->has_cl || (m->rh_special &&
+                                     rh_find(m, "Transfer-Encoding", NULL))
+                           ? -1
+                           : (int64_t)len,
+                       buf, &body_done);
+  if (r >= 0 && len > 0 && !body_done)
     r = body_out(m, buf, len);
   if (r >= 0 && m->chunked && !m->no_body) {
     r = res_out(m, "0\r\n", 3);
@@ -1700,6 +1791,7 @@ int wire_http_server_create(wire_loop_t *loop, const wire_http_server_opts_t *o,
     srv->o.keep_alive_timeout_ms = defaults.keep_alive_timeout_ms;
   srv->on_request = on_request;
   srv->gc.fn = on_gc;
+  srv->buf_limit = srv->o.max_header_size * 2 + 1024;
   srv->ka_len = (size_t)snprintf(
       srv->ka_line, sizeof(srv->ka_line),
       "Connection: keep-alive\r\nKeep-Alive: timeout=%u\r\n",
