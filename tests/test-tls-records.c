@@ -1,11 +1,12 @@
 /* TLS records against the reads that carry them: a record split at every
- * byte, several records in one read, and a stale error left in OpenSSL's
+ * byte, several records in one read, a record that OpenSSL read ahead
+ * while the reader was paused, and a stale error left in OpenSSL's
  * per-thread error queue by someone else. The TLS layer reads a record
- * with one SSL_read when the read held exactly that record, and clears
- * the error queue only when something is in it: these are the cases that
- * must keep working. Client and server are TLS sockets wrapped on TCP
- * pairs, with a relay between them that passes the client's bytes on in
- * steps the test chooses. */
+ * with one SSL_read when the read held exactly that record, lets OpenSSL
+ * read ahead, and clears the error queue only when something is in it:
+ * these are the cases that must keep working. Client and server are TLS sockets
+ * wrapped on TCP pairs, with a relay between them that passes the client's
+ * bytes on in steps the test chooses. */
 #include <openssl/err.h>
 
 #include "test-tls.h"
@@ -27,6 +28,7 @@ typedef struct {
   t_cli_t got_s; /* what the server received */
   int srv_reads; /* the server's data events */
   int stale;     /* leave an error in the queue at each tick */
+  int pause;     /* the server pauses in its handshake callback */
 } relay_t;
 
 static void relay_in(wire_socket_t *s, const char *p, size_t n, void *d)
@@ -57,9 +59,13 @@ static void relay_tick(wire_timer_t *t, void *d)
 
 static void on_hs(wire_socket_t *s, int status, void *arg)
 {
-  (void)s;
+  relay_t *r = arg;
   cr_assert_eq(status, 0, "handshake: %s", wire_err_name(status));
-  ((relay_t *)arg)->hs++;
+  r->hs++;
+  if (r->pause && s == r->srv)
+    wire_socket_pause(s);
+  if (r->pause && s == r->cli)
+    r->step = 0; /* hold the client's Finished */
 }
 
 static void srv_data(wire_socket_t *s, const char *p, size_t n, void *d)
@@ -70,9 +76,11 @@ static void srv_data(wire_socket_t *s, const char *p, size_t n, void *d)
   cr_assert_geq(wire_socket_write(s, p, n), 0);
 }
 
-static void relay_open(relay_t *r, wire_loop_t *loop)
+static void relay_open(relay_t *r, wire_loop_t *loop, int pause,
+                       const char *early)
 {
   memset(r, 0, sizeof(*r));
+  r->pause = pause;
   t_certs_t k;
   t_certs(&k);
   h_pair_open(&r->a, loop, NULL, NULL);
@@ -101,7 +109,10 @@ static void relay_open(relay_t *r, wire_loop_t *loop)
   wire_socket_on_close(r->cli, t_cli_close);
   wire_socket_set_data(r->srv, r);
   wire_socket_on_data(r->srv, srv_data);
-  H_RUN_UNTIL(loop, r->hs == 2);
+  if (early != NULL)
+    cr_assert_eq(wire_socket_write(r->cli, early, strlen(early)), 1);
+  if (!pause)
+    H_RUN_UNTIL(loop, r->hs == 2);
 }
 
 static void relay_close(relay_t *r, wire_loop_t *loop)
@@ -122,7 +133,7 @@ Test(tls_records, split_at_every_byte)
 {
   wire_loop_t *loop = h_loop_new();
   relay_t r;
-  relay_open(&r, loop);
+  relay_open(&r, loop, 0, NULL);
   r.step = 1;
   char msg[300];
   h_fill(msg, sizeof(msg), 0);
@@ -139,7 +150,7 @@ Test(tls_records, several_in_one_read_and_a_part)
 {
   wire_loop_t *loop = h_loop_new();
   relay_t r;
-  relay_open(&r, loop);
+  relay_open(&r, loop, 0, NULL);
   r.step = 0;
   /* Three records (one per turn's flush), held by the relay. */
   const char *m[3] = {"first", "second", "third"};
@@ -168,7 +179,7 @@ Test(tls_records, stale_error_in_the_queue_is_not_ours)
 {
   wire_loop_t *loop = h_loop_new();
   relay_t r;
-  relay_open(&r, loop);
+  relay_open(&r, loop, 0, NULL);
   /* A byte per read: each read but a record's last ends in WANT_READ,
    * which SSL_get_error would report as a failure if it saw the stale
    * error. */
@@ -185,6 +196,28 @@ Test(tls_records, stale_error_in_the_queue_is_not_ours)
   cr_assert_eq(wire_socket_write(r.cli, "done", 4), 1);
   H_RUN_UNTIL(loop, r.got_c.got.len == 16);
   cr_assert_eq(r.got_c.closed, 0);
+  relay_close(&r, loop);
+  h_loop_done(loop);
+}
+
+Test(tls_records, data_with_the_finished_waits_for_resume)
+{
+  wire_loop_t *loop = h_loop_new();
+  relay_t r;
+  /* The client's Finished and its first record reach the server in one
+   * read: its handshake reads both (OpenSSL reads ahead), then the server
+   * pauses in its handshake callback, before the record is decrypted. */
+  relay_open(&r, loop, 1, "early");
+  H_RUN_UNTIL(loop, r.hs == 1 && wire_socket_bytes_written(r.cli) == 5 &&
+                        r.buf.len == wire_socket_bytes_written(r.a.client));
+  r.step = 1 << 20;
+  r.once = 1;
+  H_RUN_UNTIL(loop, r.hs == 2);
+  h_idle_turns(loop, 50);
+  cr_assert_eq(r.got_s.got.len, 0);
+  wire_socket_resume(r.srv);
+  H_RUN_UNTIL(loop, r.got_c.got.len == 5);
+  cr_assert_eq(memcmp(r.got_s.got.buf, "early", 5), 0);
   relay_close(&r, loop);
   h_loop_done(loop);
 }

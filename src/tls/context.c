@@ -3,7 +3,8 @@
  * A context is created from PEM (files or memory): key, certificate chain,
  * trusted CAs. Every context gets the same settings: TLS 1.2 minimum, no
  * renegotiation, no compression, buffers released while idle (a quiet
- * connection should cost little), a session id context (resumption with
+ * connection should cost little), read-ahead (one BIO read per batch of
+ * records, as nginx), a session id context (resumption with
  * client certificates needs one), stateless session tickets on the server
  * and no internal session store (clients keep their sessions through the
  * session event), and the ALPN, SNI and new-session callbacks of
@@ -250,6 +251,7 @@ int wire_tls_ctx_new(const wire_tls_ctx_opts_t *o, wire_tls_ctx_t **out)
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                              SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_read_ahead(c, 1); /* stream.c: SSL_has_pending, not SSL_pending */
   static const unsigned char sid_ctx[] = "wire";
   SSL_CTX_set_session_id_context(c, sid_ctx, sizeof(sid_ctx) - 1);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_BOTH |

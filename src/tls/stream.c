@@ -9,8 +9,12 @@
  *
  * Bytes. OpenSSL talks to a small BIO of ours. Its read side hands out the
  * ciphertext of the lower socket's current read (the loop's shared read
- * buffer) without a copy; what is left when the reader pauses is copied
- * into a buffer of exactly that size, freed once consumed. Its write side
+ * buffer) without a copy of ours. OpenSSL reads ahead (as nginx has it):
+ * one BIO read takes what its record buffer holds, not a record header
+ * then its body, so it may keep whole records that the reader, paused,
+ * has not asked for yet (SSL_has_pending). What it did not take when the
+ * reader pauses is copied into a buffer of exactly that size, freed once
+ * consumed. Its write side
  * copies each record straight into the lower socket's write queue. Plain
  * text is decrypted into one per-thread 16 KiB buffer (a TLS record's
  * maximum) and lent to the data event. An idle TLS socket thus holds no
@@ -552,7 +556,7 @@ static int tp_read_start(wire_socket_t *s)
   if (t->lower_gone)
     return 0;
   wire_socket_resume(t->lower);
-  if (t->pend_len > 0 || SSL_pending(t->ssl) > 0 || t->low_eof)
+  if (t->pend_len > 0 || SSL_has_pending(t->ssl) || t->low_eof)
     kick(t);
   return 0;
 }
