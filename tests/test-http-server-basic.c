@@ -805,3 +805,74 @@ Test(http_server, expect_handlers_and_417_default)
   hc_close(&c);
   hs_done();
 }
+
+/* ---- idle connections sleep and wake ----------------------------------------- */
+
+static int waited;
+
+static void on_waited(wire_timer_t *t, void *d)
+{
+  (void)d;
+  waited = 1;
+  wire_timer_close(t, NULL);
+}
+
+/* Runs the loop for at least ms (the server's sweep, every second, puts
+ * idle connections to sleep). */
+static void wait_ms(uint64_t ms)
+{
+  wire_timer_t *t;
+  waited = 0;
+  cr_assert_eq(wire_timer_create(hs.loop, &t), 0);
+  wire_timer_start(t, ms, 0, on_waited);
+  H_RUN_UNTIL(hs.loop, waited);
+}
+
+static void on_which(wire_http_server_t *srv, wire_http_req_t *req,
+                     wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)d;
+  nreq++;
+  const char *n = wire_http_req_header(req, "x-n");
+  cr_assert_not_null(n);
+  cr_assert_not_null(wire_http_req_socket(req));
+  cr_assert_eq(wire_http_res_end(res, n, strlen(n)), 0);
+}
+
+/* A keep-alive connection between requests keeps only a small record
+ * (after its first request at the end of the turn, later at the sweep);
+ * it wakes for the next request, for the peer's FIN and for the server's
+ * close, and counts as a connection throughout. */
+Test(http_server, idle_connections_sleep_and_wake)
+{
+  nreq = 0;
+  hs_start(NULL, on_which);
+  hc_t a, b;
+  hc_open(&a);
+  hc_open(&b);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
+  hc_send(&b, "GET / HTTP/1.1\r\nHost: x\r\nX-N: bee\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "one") && hc_has(&b, "bee"));
+  wait_ms(50); /* both asleep */
+  cr_assert_eq(wire_http_server_connections(hs.srv), 2);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: two\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "two"));
+  wait_ms(1100); /* the sweep puts it to sleep again */
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: three\r\n\r\n"
+              "GET / HTTP/1.1\r\nHost: x\r\nX-N: four\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "four"));
+  cr_assert(hc_has(&a, "three"), "%s", hc_str(&a));
+  cr_assert_eq(nreq, 5);
+  wait_ms(1100);
+  /* The peer's FIN on a sleeping connection: the server ends it. */
+  wire_socket_end(a.s);
+  hc_wait_closed(&a);
+  H_RUN_UNTIL(hs.loop, wire_http_server_connections(hs.srv) == 1);
+  /* The server's close closes the other, asleep. */
+  hs_close();
+  hc_wait_closed(&b);
+  cr_assert_eq(a.closed + b.closed, 2);
+  hc_close(&a);
+  hc_close(&b);
+  h_loop_done(hs.loop);
+}

@@ -151,19 +151,25 @@ struct msg_s {
 };
 
 struct conn_s {
+  /* An idle keep-alive connection keeps only these (CONN_IDLE_SIZE bytes;
+   * see conn_sleep). */
   wire_http_server_t *srv;
   wire_socket_t *s;
   conn_t *prev, *next;
+  uint64_t since; /* last request or response done (loop ms) */
+  unsigned nrequests;
+  uint8_t idle; /* IDLE_*: the fields below do not exist */
+
+  conn_t *snext;        /* the server's list of connections to put to sleep */
+  uint8_t sleep_queued; /* on that list */
   wire_http_parser_t parser;
   msg_t *head, *tail; /* requests in order; head is the one writing */
   msg_t *cur;         /* the request being parsed */
   char *pending;      /* unparsed input kept over a pause */
   size_t pending_len;
-  uint64_t since;        /* last request or response done (loop ms) */
   uint64_t req_start;    /* the current request's first byte (loop ms) */
   uint64_t last_written; /* ended: bytes written at the last check */
   unsigned nmsgs;
-  unsigned nrequests;
   unsigned paused : 1;    /* our socket reading is paused */
   unsigned peer_ended : 1;
   unsigned closing : 1;   /* close after the last response */
@@ -172,6 +178,9 @@ struct conn_s {
   unsigned in_parse : 1;
   unsigned reparse : 1; /* a callback paused: resume with execute(0) */
 };
+
+#define CONN_IDLE_SIZE offsetof(conn_t, snext)
+enum { IDLE_NO, IDLE_YES, IDLE_CLOSING };
 
 struct wire_http_server_s {
   wire__obj_t obj;
@@ -201,6 +210,7 @@ struct wire_http_server_s {
   msg_t *zombies;
   msg_t *drains; /* responses whose drain the end-of-turn hook delivers */
   conn_t *dead_conns; /* handed over; freed by the end-of-turn hook */
+  conn_t *sleepers;   /* idle after their first request: conn_sleep them */
 
   char ka_line[80]; /* "Connection: keep-alive\r\nKeep-Alive: ...", Node's */
   size_t ka_len;
@@ -227,6 +237,8 @@ static void msg_maybe_release(msg_t *m);
 static void conn_finish(conn_t *c);
 static void pipeline_advance(conn_t *c);
 static void server_maybe_finish(wire_http_server_t *srv);
+static int conn_can_sleep(const conn_t *c);
+static void conn_sleep(conn_t *c);
 
 /* ---- small buffers ------------------------------------------------------- */
 
@@ -423,6 +435,13 @@ static void on_gc(wire__flush_t *f)
     if (m->finished && m->res.on_finish != NULL)
       m->res.on_finish(&m->res, m->res.data);
     msg_free(m);
+  }
+  while (srv->sleepers != NULL) {
+    conn_t *c = srv->sleepers;
+    srv->sleepers = c->snext;
+    c->sleep_queued = 0;
+    if (conn_can_sleep(c))
+      conn_sleep(c);
   }
   while (srv->dead_conns != NULL) {
     conn_t *c = srv->dead_conns;
@@ -1342,8 +1361,18 @@ static void conn_settle(conn_t *c)
     return;
   if (c->cur == NULL && c->head == NULL) {
     /* Nothing in flight: the peer is gone, or the server is closing. */
-    if (c->peer_ended || c->closing)
+    if (c->peer_ended || c->closing) {
       conn_finish(c);
+    } else if (c->nrequests == 1 && !c->sleep_queued) {
+      /* Idle after its first request: many connections are only that,
+       * so it sleeps at the end of the turn (and its memory serves the
+       * next connection). Later idle spells wait for the sweep, so a busy
+       * keep-alive connection does not sleep and wake every request. */
+      c->sleep_queued = 1;
+      c->snext = c->srv->sleepers;
+      c->srv->sleepers = c;
+      wire__flush_queue(c->srv->obj.loop, &c->srv->gc);
+    }
   } else if (c->cur != NULL && c->peer_ended) {
     /* The peer stopped in the middle of a request. */
     client_error(c, WIRE_EHTTPPARSE, 400);
@@ -1460,11 +1489,92 @@ static void conn_resume(conn_t *c)
   }
 }
 
+/* ---- idle connections ---------------------------------------------------- */
+
+/* Between requests a keep-alive connection needs only its place in the
+ * server's list, its idle timestamp and its request count: conn_sleep
+ * swaps the connection for a record of just those (CONN_IDLE_SIZE bytes,
+ * the start of conn_t), and conn_wake swaps it back when the socket has
+ * something to say. The socket's events and data pointer stay ours
+ * throughout; each event first looks at idle. */
+static int conn_can_sleep(const conn_t *c)
+{
+  const wire_http_server_t *srv = c->srv;
+  /* A block still on the end-of-turn lists may point at its connection. */
+  return c->idle == IDLE_NO && !c->dead && !c->closing && !c->close_req &&
+         !c->peer_ended && !c->paused && !c->in_parse && !c->reparse &&
+         c->cur == NULL && c->head == NULL && c->pending == NULL &&
+         c->nrequests > 0 && !c->sleep_queued && srv->zombies == NULL &&
+         srv->drains == NULL && !srv->closing;
+}
+
+/* c takes the place of the connection it copies, in the list and on the
+ * socket. */
+static void conn_relink(conn_t *c)
+{
+  if (c->prev != NULL)
+    c->prev->next = c;
+  else
+    c->srv->conns = c;
+  if (c->next != NULL)
+    c->next->prev = c;
+  wire_socket_set_data(c->s, c);
+}
+
+static void conn_sleep(conn_t *c)
+{
+  conn_t *z = wire__malloc(CONN_IDLE_SIZE);
+  if (z == NULL)
+    return; /* it stays awake */
+  memcpy(z, c, CONN_IDLE_SIZE);
+  z->idle = IDLE_YES;
+  conn_relink(z);
+  wire__poison(c, sizeof(*c));
+  wire__free(c);
+}
+
+/* The full connection again, or NULL (out of memory: the socket is
+ * closed). */
+static conn_t *conn_wake(conn_t *z)
+{
+  if (z->idle == IDLE_CLOSING)
+    return NULL;
+  conn_t *c = wire__calloc(1, sizeof(*c));
+  if (c == NULL) {
+    z->idle = IDLE_CLOSING;
+    wire_socket_close(z->s, NULL);
+    return NULL;
+  }
+  memcpy(c, z, CONN_IDLE_SIZE);
+  c->idle = IDLE_NO;
+  wire_http_parser_init(&c->parser, WIRE_HTTP_REQUEST, &c->srv->ps);
+  c->parser.data = c;
+  c->req_start = c->since;
+  conn_relink(c);
+  wire__poison(z, CONN_IDLE_SIZE);
+  wire__free(z);
+  return c;
+}
+
+/* Closes an idle connection (sweep, server close). */
+static void idle_close(conn_t *z)
+{
+  if (z->idle == IDLE_YES) {
+    z->idle = IDLE_CLOSING;
+    wire_socket_close(z->s, NULL);
+  }
+}
+
 static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
                          void *data)
 {
   (void)s;
   conn_t *c = data;
+  if (c->idle) {
+    c = conn_wake(c);
+    if (c == NULL)
+      return;
+  }
   if (c->dead)
     return;
   if (c->closing && c->cur == NULL)
@@ -1494,6 +1604,11 @@ static void on_sock_end(wire_socket_t *s, void *data)
 {
   (void)s;
   conn_t *c = data;
+  if (c->idle) {
+    c = conn_wake(c);
+    if (c == NULL)
+      return;
+  }
   c->peer_ended = 1;
   /* Requests still pending are served first; settle decides. */
   conn_settle(c);
@@ -1503,6 +1618,8 @@ static void on_sock_drain(wire_socket_t *s, void *data)
 {
   (void)s;
   conn_t *c = data;
+  if (c->idle)
+    return;
   msg_t *m = c->head;
   if (m != NULL && m->need_drain) {
     m->need_drain = 0;
@@ -1559,11 +1676,25 @@ static void on_sock_close(wire_socket_t *s, int had_error, void *data)
   (void)s, (void)had_error;
   conn_t *c = data;
   wire_http_server_t *srv = c->srv;
-  c->dead = 1;
   wire__obj_ref(&srv->obj);
+  if (c->idle) {
+    conn_unlink(c);
+    wire__poison(c, CONN_IDLE_SIZE);
+    wire__free(c);
+    server_maybe_finish(srv);
+    wire__obj_unref(&srv->obj);
+    return;
+  }
+  c->dead = 1;
   conn_drop_msgs(c, NULL);
   wire__free(c->pending);
   conn_unlink(c);
+  if (c->sleep_queued) {
+    conn_t **pp = &srv->sleepers;
+    while (*pp != c)
+      pp = &(*pp)->snext;
+    *pp = c->snext;
+  }
   wire__poison(c, sizeof(*c));
   wire__free(c);
   server_maybe_finish(srv);
@@ -1725,6 +1856,11 @@ static void on_sweep(wire_timer_t *t, void *data)
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
+    if (c->idle) {
+      if (now - c->since >= o->keep_alive_timeout_ms)
+        idle_close(c);
+      continue;
+    }
     if (c->close_req)
       continue;
     if (c->dead) {
@@ -1756,6 +1892,8 @@ static void on_sweep(wire_timer_t *t, void *data)
     } else if (c->head == NULL) {
       if (now - c->since >= o->keep_alive_timeout_ms)
         conn_close(c);
+      else if (conn_can_sleep(c))
+        conn_sleep(c); /* c is gone */
     }
   }
 }
@@ -2001,6 +2139,10 @@ void wire_http_server_close(wire_http_server_t *srv,
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
+    if (c->idle) {
+      idle_close(c);
+      continue;
+    }
     c->closing = 1;
     if (!c->dead && c->head == NULL && c->cur == NULL)
       conn_close(c);
@@ -2013,7 +2155,10 @@ void wire_http_server_close_all(wire_http_server_t *srv)
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
-    conn_close(c);
+    if (c->idle)
+      idle_close(c);
+    else
+      conn_close(c);
   }
 }
 
