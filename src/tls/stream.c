@@ -14,11 +14,12 @@
  * then its body, so it may keep whole records that the reader, paused,
  * has not asked for yet (SSL_has_pending). What it did not take when the
  * reader pauses is copied into a buffer of exactly that size, freed once
- * consumed. Its write side
- * copies each record straight into the lower socket's write queue. Plain
- * text is decrypted into one per-thread 16 KiB buffer (a TLS record's
- * maximum) and lent to the data event. An idle TLS socket thus holds no
- * buffer of its own (OpenSSL's own are released while idle too).
+ * consumed. Its write side copies each record straight into the lower
+ * socket's write queue. Plain text is decrypted into one per-thread
+ * 16 KiB buffer (a TLS record's maximum) and lent to the data event. An
+ * idle TLS socket thus holds no buffer of its own, and OpenSSL's are
+ * released too: after each use, or, for a server's connections, once idle
+ * for one to two seconds (on_sweep).
  *
  * Writes. try_write encrypts from the engine's queue while the lower
  * socket is under its high-water mark and reports what it took; when the
@@ -49,6 +50,8 @@
 #define LOWER_HWM (64 * 1024)       /* lower socket's high-water mark */
 #define HANDSHAKE_TIMEOUT_MS 120000 /* Node's default */
 #define FAIL_FLUSH_MS 1000          /* time given to a final alert */
+#define SWEEP_MS 1000 /* a server frees idle connections' buffers this often   \
+                       */
 #define HAS(s, f) (((s)->flags & (f)) != 0)
 
 typedef struct tls_s tls_t;
@@ -101,6 +104,8 @@ struct tls_s {
   unsigned got_eof : 1;
   unsigned failed : 1; /* close after flushing the alert */
   unsigned lower_gone : 1;
+  unsigned keep_bufs : 1; /* OpenSSL keeps its buffers; the sweep frees them */
+  unsigned idle : 2;      /* server sweeps since the last read or write */
 };
 
 /* The TLS state sits after the handle-less socket, aligned. */
@@ -434,6 +439,7 @@ static void feed(tls_t *t, const char *buf, size_t len)
     t->in_len = len;
   }
   wire__socket_ref(s);
+  t->idle = 0;
   pump(t);
   size_t left = t->in_len;
   if (HAS(s, WIRE__S_CLOSING) || HAS(s, WIRE__S_READ_EOF))
@@ -469,6 +475,7 @@ static int seal(tls_t *t, const uv_buf_t *bufs, unsigned n, unsigned *pi,
                 size_t *poff)
 {
   size_t taken = 0;
+  t->idle = 0;
   while (*pi < n && !lower_full(t)) {
     const uv_buf_t *b = &bufs[*pi];
     size_t left = b->len - *poff;
@@ -1330,7 +1337,8 @@ struct wire_tls_server_s {
   wire_tls_server_opts_t o;
   unsigned char *alpn;
   unsigned alpn_len;
-  tls_t *conns; /* TLS sockets, handshaking ones too */
+  tls_t *conns;        /* TLS sockets, handshaking ones too */
+  wire_timer_t *sweep; /* frees idle connections' buffers; NULL once closed */
 
   wire_tls_secure_cb on_secure;
   wire_tls_client_error_cb on_client_error;
@@ -1356,7 +1364,27 @@ static void srv_unlink(tls_t *t)
   t->srv_prev = NULL;
   t->srv_next = NULL;
   t->srv = NULL;
+  if (srv->conns == NULL && srv->sweep != NULL)
+    wire_timer_stop(srv->sweep);
   wire__obj_unref(&srv->obj);
+}
+
+/* OpenSSL's two record buffers (about 17 KiB each) cost a malloc and a
+ * free each per request when released after every use
+ * (SSL_MODE_RELEASE_BUFFERS), a twentieth of an HTTPS keep-alive
+ * request. A server's connections keep them instead while busy; this
+ * sweep frees them once a connection has been idle through a whole
+ * period, so an idle connection still holds none after one to two
+ * seconds. OpenSSL refuses (and we retry after the next activity) while
+ * records wait inside it. */
+static void on_sweep(wire_timer_t *tm, void *data)
+{
+  (void)tm;
+  wire_tls_server_t *srv = data;
+  for (tls_t *t = srv->conns; t != NULL; t = t->srv_next) {
+    if (t->idle < 2 && ++t->idle == 2 && t->keep_bufs && t->hs_done)
+      (void)SSL_free_buffers(t->ssl);
+  }
 }
 
 static void server_secure(tls_t *t)
@@ -1403,6 +1431,12 @@ static void on_net_connection(wire_server_t *net, wire_socket_t *lower,
   t->alpn_len = srv->alpn_len;
   t->srv = srv;
   wire__obj_ref(&srv->obj);
+  if (srv->sweep != NULL) {
+    SSL_clear_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
+    t->keep_bufs = 1;
+    if (srv->conns == NULL)
+      wire_timer_start(srv->sweep, SWEEP_MS, SWEEP_MS, on_sweep);
+  }
   t->srv_next = srv->conns;
   if (srv->conns != NULL)
     srv->conns->srv_prev = t;
@@ -1453,12 +1487,18 @@ int wire_tls_server_create(wire_loop_t *loop, const wire_tls_server_opts_t *o,
     return err;
   }
   srv->o.alpn = NULL;
-  err = wire_server_create(loop, &srv->o.net, on_net_connection, &srv->net);
+  err = wire_timer_create(loop, &srv->sweep);
+  if (err == 0)
+    err = wire_server_create(loop, &srv->o.net, on_net_connection, &srv->net);
   if (err < 0) {
+    if (srv->sweep != NULL)
+      wire_timer_close(srv->sweep, NULL);
     wire__free(srv->alpn);
     wire__free(srv);
     return err;
   }
+  wire_timer_unref(srv->sweep);
+  wire_timer_set_data(srv->sweep, srv);
   wire_server_set_data(srv->net, srv);
   wire_server_on_listening(srv->net, on_net_listening);
   wire_server_on_error(srv->net, on_net_error);
@@ -1557,6 +1597,18 @@ void wire_tls_server_close(wire_tls_server_t *srv, wire_tls_server_event_cb cb)
   assert(!srv->closing && "server closed twice");
   srv->closing = 1;
   srv->close_cb = cb;
+  /* Connections that outlive the server go back to releasing their
+   * buffers after each use. */
+  wire_timer_close(srv->sweep, NULL);
+  srv->sweep = NULL;
+  for (tls_t *t = srv->conns; t != NULL; t = t->srv_next) {
+    if (t->keep_bufs) {
+      SSL_set_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
+      t->keep_bufs = 0;
+      if (t->hs_done)
+        (void)SSL_free_buffers(t->ssl);
+    }
+  }
   wire_server_close(srv->net, on_net_closed);
 }
 
