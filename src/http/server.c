@@ -569,24 +569,29 @@ void wire_http_req_resume(wire_http_req_t *req)
 
 /* ---- parser callbacks -------------------------------------------------- */
 
+static int buf_piece_grow(msg_t *m, const char *at, size_t len, int last)
+{
+  size_t limit = m->srv->buf_limit;
+  int err = sbuf_add(&m->buf, m->ibuf, at, len, limit);
+  if (err == 0 && last)
+    err = sbuf_add(&m->buf, m->ibuf, "", 1, limit);
+  return err;
+}
+
 /* Appends a piece of the request's head to its block, NUL-terminated when
  * it is the last one. The usual case (room left in the block) is a memcpy;
  * the cap is then met too, since it is never below the inline size. */
-static int buf_piece(msg_t *m, const char *at, size_t len, int last)
+static inline int buf_piece(msg_t *m, const char *at, size_t len, int last)
 {
   sbuf_t *b = &m->buf;
   if (len < b->cap - b->len && b->cap <= m->srv->buf_limit) {
-    memcpy(b->p + b->len, at, len);
-    b->len += len;
-    if (last)
-      b->p[b->len++] = '\0';
+    char *p = b->p + b->len;
+    memcpy(p, at, len);
+    p[len] = '\0';
+    b->len += len + (last != 0);
     return 0;
   }
-  size_t limit = m->srv->buf_limit;
-  int err = sbuf_add(b, m->ibuf, at, len, limit);
-  if (err == 0 && last)
-    err = sbuf_add(b, m->ibuf, "", 1, limit);
-  return err;
+  return buf_piece_grow(m, at, len, last);
 }
 
 /* A callback stops the parser here. It must be run again on resume even
@@ -1068,12 +1073,12 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   if (m->close_after)
     c->closing = 1;
 
-  size_t rlen;
-  const char *reason;
+  size_t rlen = 2;
+  const char *reason = NULL; /* NULL: the usual "200 OK" */
   if (m->reason != NULL) {
     reason = m->reason;
     rlen = strlen(reason);
-  } else {
+  } else if (status != 200) {
     reason = status_reason(status, &rlen);
   }
   size_t dlen;
@@ -1091,15 +1096,21 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   if (head == NULL)
     return WIRE_ENOMEM;
   char *p = head;
-  /* The status is 100..999 (set_status): always three digits. */
-  memcpy(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
-  p[9] = (char)('0' + status / 100);
-  p[10] = (char)('0' + status / 10 % 10);
-  p[11] = (char)('0' + status % 10);
-  p[12] = ' ';
-  p += 13;
-  p = put(p, reason, rlen);
-  p = put(p, "\r\n", 2);
+  if (reason == NULL) {
+    memcpy(p, m->version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n",
+           17);
+    p += 17;
+  } else {
+    /* The status is 100..999 (set_status): always three digits. */
+    memcpy(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+    p[9] = (char)('0' + status / 100);
+    p[10] = (char)('0' + status / 10 % 10);
+    p[11] = (char)('0' + status % 10);
+    p[12] = ' ';
+    p += 13;
+    p = put(p, reason, rlen);
+    p = put(p, "\r\n", 2);
+  }
   size_t i = 0;
   while (i < m->rh.len) {
     const char *n = m->rh.p + i;
