@@ -1,10 +1,11 @@
 /* The stream contract, write side: the high-water mark and exactly one
  * drain, zero-copy completions in order, close with pending writes
  * (WIRE_ECANCELED in order, before the close event), the close callback on
- * a later turn, the write cap, write after end, the reuse of write chunks. */
+ * a later turn, the write cap, write after end, the reuse of write chunks,
+ * the reserve/commit write protocols use. */
 #include "helpers.h"
 
-#include "../src/core/internal.h"
+#include "../src/stream/internal.h"
 
 typedef struct {
   int drains;
@@ -640,4 +641,62 @@ Test(stream_write, chunks_of_a_busy_turn_are_reused)
   for (int i = 0; i < N; i++)
     wire__chunk_put(loop, again[i]);
   cr_assert_eq(wire_loop_close(loop), 0);
+}
+
+/* Writes bytes through reserve and commit: returns commit's result. */
+static int reserve_write(wire_socket_t *s, const char *p, size_t len)
+{
+  char *w = NULL;
+  int err = wire__socket_write_reserve(s, len, &w);
+  if (err < 0)
+    return err;
+  cr_assert_not_null(w);
+  memcpy(w, p, len);
+  return wire__socket_write_commit(s, len);
+}
+
+/* reserve/commit queue like wire_socket_write: in order with plain
+ * writes, in the tail's room or a new chunk or a block of their own, with
+ * the same backpressure and errors; a reserve without a commit queues
+ * nothing. */
+Test(stream_write, reserve_and_commit)
+{
+  wire_loop_t *loop = h_loop_new();
+  conn_t c;
+  /* Still connecting: everything queues, deterministically. */
+  wire_socket_t *s = start_client(loop, &c);
+  wev_t e = {0}, pe = {0};
+  w_attach(s, &e);
+  enum { BIG = 40 * 1024 };
+  static char buf[BIG];
+  h_fill(buf, BIG, 0);
+  size_t off = 0;
+  cr_assert_eq(wire_socket_write(s, buf, 10), 1);
+  off += 10;
+  cr_assert_eq(reserve_write(s, buf + off, 20), 1);
+  off += 20;
+  char *w;
+  cr_assert_eq(wire__socket_write_reserve(s, 5, &w), 0);
+  memset(w, '!', 5); /* never committed: never sent */
+  cr_assert_eq(wire_socket_write_queue_size(s), 30);
+  /* Past the tail's room: a chunk of its own. */
+  cr_assert_eq(reserve_write(s, buf + off, 16 * 1024 - 100), 1);
+  off += 16 * 1024 - 100;
+  /* Past a chunk: a block of its own, and over the high-water mark. */
+  cr_assert_eq(reserve_write(s, buf + off, BIG - off - 1), 0);
+  off = BIG - 1;
+  cr_assert_eq(wire_socket_write(s, buf + off, 1), 0);
+  cr_assert_eq(wire_socket_write_queue_size(s), BIG);
+  H_RUN_UNTIL(loop, c.peer != NULL && e.drains == 1);
+  w_attach(c.peer, &pe);
+  wire_server_close(c.srv, NULL);
+  wire_socket_end(s);
+  cr_assert_eq(wire__socket_write_reserve(s, 4, &w), WIRE_EWRITEAFTEREND);
+  h_run(loop);
+  cr_assert_eq(e.drains, 1);
+  cr_assert_eq(pe.in.len, BIG);
+  cr_assert(h_check(pe.in.buf, BIG, 0), "bytes differ");
+  cr_assert_eq(e.errors + pe.errors, 0);
+  h_sink_free(&pe.in);
+  h_loop_done(loop);
 }

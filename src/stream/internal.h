@@ -153,6 +153,16 @@ void wire__stream_connected(wire_socket_t *s);
 /* A fatal error: error event, then close(had_error = 1). */
 void wire__stream_fail(wire_socket_t *s, int err);
 
+/* Protocols -> stream: a copying write without the copy from a caller's
+ * buffer. reserve checks the write as wire_socket_write does (same
+ * errors), makes len contiguous bytes of room at the queue's tail and
+ * points *out at them; the caller fills them and calls commit with the
+ * same len before any other call on s. commit queues the bytes and
+ * returns like wire_socket_write (1, or 0 over the high-water mark). A
+ * reserve that is not committed queues nothing. */
+int wire__socket_write_reserve(wire_socket_t *s, size_t len, char **out);
+int wire__socket_write_commit(wire_socket_t *s, size_t len);
+
 #define wire__socket_ref(s) wire__obj_ref(&(s)->obj)
 #define wire__socket_unref(s) wire__obj_unref(&(s)->obj)
 

@@ -2,7 +2,8 @@
  *
  * Write queue. wire_socket_write copies into 16 KiB chunks (from the
  * loop's free list) at the tail of a singly linked queue; writev queues
- * borrowed views. Nothing is written inside the call: the socket is put on
+ * borrowed views; wire__socket_write_reserve/commit let a protocol write
+ * its bytes (a frame header and payload) straight into the tail. Nothing is written inside the call: the socket is put on
  * the loop's flush list and all writes of the turn go out in one try_write
  * (a writev) at the end of the turn. What the kernel does not take goes to
  * one async transport write; more writes queue behind it. A write that
@@ -472,6 +473,52 @@ int wire_socket_write(wire_socket_t *s, const void *buf, size_t len)
       return err;
     s->wq_bytes += len;
   }
+  return queued(s);
+}
+
+int wire__socket_write_reserve(wire_socket_t *s, size_t len, char **out)
+{
+  int err = write_check(s, len);
+  if (err < 0)
+    return err;
+  wire__wreq_t *t = s->wq_tail;
+  if (t != NULL && t->cap > 0 && t->cap - t->len >= len) {
+    *out = t->base + t->len;
+    return 0;
+  }
+  /* Not enough room left in the tail: a chunk of its own (the tail's
+   * room stays unused), as enqueue_copy would take for the rest. */
+  wire__wreq_t *w;
+  if (len <= CHUNK_ROOM) {
+    w = wire__chunk_get(s->obj.loop);
+    if (w == NULL)
+      return WIRE_ENOMEM;
+    w->cap = CHUNK_ROOM;
+    w->pooled = 1;
+  } else {
+    w = wire__malloc(sizeof(*w) + len);
+    if (w == NULL)
+      return WIRE_ENOMEM;
+    w->cap = len;
+    w->pooled = 0;
+  }
+  w->base = (char *)(w + 1);
+  w->len = 0;
+  w->off = 0;
+  w->cb = NULL;
+  w->arg = NULL;
+  /* Empty until the commit; gather and advance skip empty entries. */
+  queue_push(s, w);
+  *out = w->base;
+  return 0;
+}
+
+int wire__socket_write_commit(wire_socket_t *s, size_t len)
+{
+  wire__wreq_t *t = s->wq_tail;
+  assert(t != NULL && t->cap > 0 && t->cap - t->len >= len);
+  t->len += len;
+  s->wq_bytes += len;
   return queued(s);
 }
 
