@@ -339,6 +339,18 @@ Test(ws_conformance, utf8)
   frame(WIRE_WS_FIN, WIRE_WS_OP_TEXT, "\xe2\x82", 2);
   run(std_req);
   expect_close(1007);
+  /* The same across fragments, each valid so far. */
+  frame(0, WIRE_WS_OP_TEXT, "ok\xe2", 3);
+  frame(WIRE_WS_FIN, WIRE_WS_OP_CONTINUATION, "\x82", 1);
+  run(std_req);
+  expect_close(1007);
+  cr_assert_eq(r.nframes, 1);
+  /* Binary is not text: the same bytes echo. */
+  frame(WIRE_WS_FIN, WIRE_WS_OP_BINARY, "\xe2\x82", 2);
+  close_frame(1000);
+  run(std_req);
+  cr_assert(payload_is(0, "\xe2\x82"));
+  expect_close(1000);
   wss_done();
 }
 

@@ -268,7 +268,7 @@ size_t wire_ws_frame_write(char *out, size_t cap, unsigned flags,
 
 /* Masks (or unmasks: it is the same XOR) len bytes in place. pos is the
  * offset of buf[0] in the frame's payload, so a payload can be masked in
- * pieces; only pos % 4 matters. Eight bytes at a time once buf is aligned.
+ * pieces; only pos % 4 matters. Eight bytes at a time (unaligned).
  * RFC 6455 5.3. */
 void wire_ws_mask(char *buf, size_t len, const uint8_t key[4], uint64_t pos);
 

@@ -6,8 +6,11 @@
  * response). Input goes through the frame codec (frame.c) without a copy
  * of the stream: control payloads are gathered into a 125-byte buffer,
  * data messages into a growable buffer capped at max_payload (an
- * unfragmented, unmasked, uncompressed frame that arrived whole is handed
- * to the message event straight from the read buffer). Compressed
+ * unfragmented, uncompressed frame that arrived whole is handed to the
+ * message event straight from the read buffer, or, masked, unmasked once
+ * into a per-thread scratch buffer and handed from there). Text is
+ * checked here as it is unmasked, not by the decoder, so each byte is
+ * read once. Compressed
  * messages are inflated as they arrive (deflate.c), bounded by the same
  * cap, and their text checked with the incremental UTF-8 validator.
  *
@@ -70,7 +73,8 @@ struct wire_ws_s {
   size_t direct_len;
   unsigned nfrags;
   unsigned max_frags; /* frames per message */
-  wire_utf8_t utf8; /* text of a compressed message, after inflating */
+  wire_utf8_t utf8; /* the message's text, checked here (not by the
+                       decoder) once unmasked or inflated */
   int fail_err;     /* set by a decoder callback that fails */
   unsigned fail_close;
   const char *fail_msg;
@@ -388,6 +392,15 @@ static void ws_fail(wire_ws_t *ws, int err, unsigned close_code,
 
 /* ---- receiving ---------------------------------------------------------------- */
 
+/* A whole, unfragmented masked frame (every frame a client sends) is
+ * unmasked once into this buffer and handed to the message event from
+ * here: no malloc, no free, and each byte unmasked once. One loop per
+ * thread, so one buffer per thread; scratch_busy guards re-entry (a
+ * message event that runs a nested loop), which falls back to the
+ * message buffer. */
+static _Thread_local char scratch[16 * 1024];
+static _Thread_local int scratch_busy;
+
 static int deliver(wire_ws_t *ws, const char *p, size_t len, int binary)
 {
   if (ws->on_message != NULL) {
@@ -463,10 +476,26 @@ static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
     }
     return 0;
   }
-  /* A whole unfragmented frame in this read, unmasked: no copy. */
-  if (!d->masked && ws->nfrags == 1 && (d->flags & WIRE_WS_FIN) &&
-      d->payload_off == 0 && d->remaining == 0) {
-    ws->direct = at;
+  /* The decoder leaves the text of uncompressed messages to us
+   * (WIRE_WS_OPT_NO_UTF8): it is checked here once unmasked, piece by
+   * piece as it arrives, so a bad sequence still fails the connection
+   * as soon as its piece is here (RFC 6455 8.1), also across fragments. */
+  int text = d->message_opcode == WIRE_WS_OP_TEXT;
+  /* A whole unfragmented frame in this read: no copy when unmasked, one
+   * unmasking copy into the scratch buffer when masked. */
+  if (ws->nfrags == 1 && (d->flags & WIRE_WS_FIN) && d->payload_off == 0 &&
+      d->remaining == 0 &&
+      (!d->masked || (len <= sizeof(scratch) && !scratch_busy))) {
+    const char *p = at;
+    if (d->masked) {
+      wire_ws_mask_copy(scratch, at, len, d->mask_key, 0);
+      p = scratch;
+    }
+    if (text && (wire_utf8_validate(&ws->utf8, p, len) != len ||
+                 !wire_utf8_complete(&ws->utf8)))
+      return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
+                     "invalid UTF-8 in a text message");
+    ws->direct = p;
     ws->direct_len = len;
     return 0;
   }
@@ -476,11 +505,14 @@ static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
                    err == WIRE_ETOOBIG ? WIRE_WS_CLOSE_TOO_BIG
                                        : WIRE_WS_CLOSE_INTERNAL_ERROR,
                    "message over max_payload");
+  char *w = ws->msg.p + ws->msg.len;
   if (d->masked)
-    wire_ws_mask_copy(ws->msg.p + ws->msg.len, at, len, d->mask_key,
-                      d->payload_off);
+    wire_ws_mask_copy(w, at, len, d->mask_key, d->payload_off);
   else
-    memcpy(ws->msg.p + ws->msg.len, at, len);
+    memcpy(w, at, len);
+  if (text && wire_utf8_validate(&ws->utf8, w, len) != len)
+    return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
+                   "invalid UTF-8 in a text message");
   ws->msg.len += len;
   return 0;
 }
@@ -551,10 +583,18 @@ static int on_frame_end(wire_ws_decoder_t *d)
                        "invalid UTF-8 in a text message");
     }
   }
+  /* RFC 6455 8.1: the text may not end inside a character. */
+  if (!d->compressed && !binary && ws->direct == NULL &&
+      !wire_utf8_complete(&ws->utf8))
+    return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
+                   "invalid UTF-8 in a text message");
   if (ws->direct != NULL) {
     const char *p = ws->direct;
     ws->direct = NULL;
+    int busy = p == scratch;
+    scratch_busy += busy;
     deliver(ws, p, ws->direct_len, binary);
+    scratch_busy -= busy;
   } else {
     deliver(ws, ws->msg.p != NULL ? ws->msg.p : "", ws->msg.len, binary);
     /* Keep an idle connection small: the buffer goes with the message. */
@@ -693,6 +733,8 @@ static int ws_new(wire_loop_t *loop, int role, uint64_t max_payload,
   ws->ds.on_frame_header = on_frame_header;
   ws->ds.on_payload = on_payload;
   ws->ds.on_frame_end = on_frame_end;
+  /* Text is checked in on_payload once unmasked, not twice. */
+  ws->ds.options = WIRE_WS_OPT_NO_UTF8;
   ws->ds.max_message = max_payload ? max_payload : WIRE_WS_DEFAULT_MAX_MESSAGE;
   ws->msg.limit = (size_t)ws->ds.max_message;
   ws->close_timeout_ms =
