@@ -37,6 +37,7 @@
 
 #include "../core/internal.h"
 #include "../http/headers.h"
+#include "../stream/internal.h"
 #include "../tls/crypto.h"
 #include "frame.h"
 #include "internal.h"
@@ -170,42 +171,31 @@ static void timer_free(wire_timer_t **t)
 
 /* ---- sending ------------------------------------------------------------------ */
 
-/* Writes one frame: the header, then the payload (masked for a client, in
- * pieces through a stack buffer). Returns the last write's result. */
+/* Writes one frame, header and payload (masked for a client), straight
+ * into the socket's write queue: one copy of the payload, no stack
+ * buffer. Returns the write's result. */
 static int send_frame(wire_ws_t *ws, unsigned flags, unsigned opcode,
                       const char *p, size_t len)
 {
-  char buf[8192];
   uint8_t key[4];
   const uint8_t *k = NULL;
   if (ws->role == ROLE_CLIENT) {
     mask_key(key);
     k = key;
   }
-  size_t hl = wire_ws_header_write(buf, flags, opcode, len, k);
-  size_t off = 0;
-  int rc = 1;
-  if (k == NULL && len > sizeof(buf) - hl) {
-    /* A big unmasked payload: the header, then the bytes as they are. */
-    rc = wire_socket_write(ws->s, buf, hl);
-    if (rc < 0)
-      return rc;
-    return wire_socket_write(ws->s, p, len);
-  }
-  size_t n = len < sizeof(buf) - hl ? len : sizeof(buf) - hl;
+  size_t hl = wire_ws_header_size(len, k != NULL);
+  if (len > SIZE_MAX - hl)
+    return WIRE_ENOBUFS;
+  char *w;
+  int err = wire__socket_write_reserve(ws->s, hl + len, &w);
+  if (err < 0)
+    return err;
+  wire_ws_header_write(w, flags, opcode, len, k);
   if (k != NULL)
-    wire_ws_mask_copy(buf + hl, p, n, k, 0);
-  else if (n > 0)
-    memcpy(buf + hl, p, n);
-  rc = wire_socket_write(ws->s, buf, hl + n);
-  off = n;
-  while (rc >= 0 && off < len) {
-    n = len - off < sizeof(buf) ? len - off : sizeof(buf);
-    wire_ws_mask_copy(buf, p + off, n, k, off);
-    rc = wire_socket_write(ws->s, buf, n);
-    off += n;
-  }
-  return rc;
+    wire_ws_mask_copy(w + hl, p, len, k, 0);
+  else if (len > 0)
+    memcpy(w + hl, p, len);
+  return wire__socket_write_commit(ws->s, hl + len);
 }
 
 int wire_ws_send(wire_ws_t *ws, const void *buf, size_t len, unsigned flags)
