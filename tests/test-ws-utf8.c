@@ -496,3 +496,28 @@ Test(ws_utf8, random_text_against_reference)
                  want);
   }
 }
+
+/* The ASCII scanner's tail: a run of ASCII after a character, with a bad
+ * byte (or none) anywhere in it, for every length around the 8- and
+ * 16-byte blocks; the tail load may cover the character before the run,
+ * which must not count as the bad byte. Whole calls on guarded input. */
+Test(ws_utf8, ascii_run_tails)
+{
+  char buf[64];
+  for (size_t pre = 0; pre <= 2; pre += 2) {
+    for (size_t len = pre + 1; len <= sizeof(buf); len++) {
+      for (size_t bad = pre; bad <= len; bad++) {
+        memset(buf, 'a', len);
+        if (pre > 0)
+          memcpy(buf, "\xc3\xa9", 2); /* U+00E9 */
+        if (bad < len)
+          buf[bad] = (char)0xff;
+        wire_utf8_t u;
+        wire_utf8_init(&u);
+        size_t n = wire_utf8_validate(&u, guarded(buf, len), len);
+        cr_assert_eq(n, bad, "pre %zu len %zu bad %zu: %zu", pre, len, bad, n);
+        cr_assert_eq(wire_utf8_complete(&u), bad == len);
+      }
+    }
+  }
+}

@@ -124,6 +124,14 @@ static size_t skip_ascii(const unsigned char *s, size_t i, size_t len)
       return i + (size_t)__builtin_ctz(m);
     i += 16;
   }
+  /* Under 16 bytes left: one load of the last 16 bytes of the input, when
+   * there are that many, with the bits of the bytes before i dropped. */
+  if (i < len && len >= 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + len - 16));
+    unsigned m = (unsigned)_mm_movemask_epi8(a);
+    m &= ~0u << (i - (len - 16));
+    return m == 0 ? len : len - 16 + (size_t)__builtin_ctz(m);
+  }
 #else
   while (len - i >= 16) {
     uint64_t a, b;
@@ -139,6 +147,15 @@ static size_t skip_ascii(const unsigned char *s, size_t i, size_t len)
     if ((a & UINT64_C(0x8080808080808080)) != 0)
       break; /* the byte loop finds which one */
     i += 8;
+  }
+  /* Under 8 bytes left: the last 8 of the input in one load, when there
+   * are that many; if any of them is not ASCII (maybe one before i), the
+   * byte loop below finds the first at or after i. */
+  if (len - i < 8 && i < len && len >= 8) {
+    uint64_t a;
+    memcpy(&a, s + len - 8, 8);
+    if ((a & UINT64_C(0x8080808080808080)) == 0)
+      return len;
   }
 #endif
   while (i < len && s[i] < 0x80)
