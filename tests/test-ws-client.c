@@ -13,6 +13,7 @@ typedef struct {
   int last_binary;
   int status;
   char why[64];
+  char last_error[96];
   int err;
 } cli_t;
 
@@ -58,6 +59,7 @@ static void on_unexpected(wire_ws_t *ws, int status, void *d)
   c.status = status;
   const char *w = wire_ws_response_header(ws, "x-why");
   snprintf(c.why, sizeof(c.why), "%s", w ? w : "");
+  snprintf(c.last_error, sizeof(c.last_error), "%s", wire_ws_last_error(ws));
 }
 
 static wire_ws_t *open_ws(wire_loop_t *loop, int port, const char *path,
@@ -184,6 +186,7 @@ Test(ws_client, unexpected_response)
   cr_assert_eq(c.unexpected, 1);
   cr_assert_eq(c.status, 404);
   cr_assert_str_eq(c.why, "test");
+  cr_assert_str_eq(c.last_error, "unexpected server response: 404");
   cr_assert_eq(c.opened, 0);
   cr_assert_eq(c.code, 1006);
   peer_kill(&p, loop);

@@ -4,7 +4,9 @@
  * A connection (wire_ws_t, a refcounted object) wraps one socket handed
  * over by the HTTP server (upgrade event) or the HTTP client (upgrade
  * response). Input goes through the frame codec (frame.c) without a copy
- * of the stream: control payloads are gathered into a 125-byte buffer,
+ * of the stream: control payloads are gathered into a 125-byte buffer
+ * (out of line, made with the first control frame: an idle connection is
+ * kept small),
  * data messages into a growable buffer capped at max_payload (an
  * unfragmented, uncompressed frame that arrived whole is handed to the
  * message event straight from the read buffer, or, masked, unmasked once
@@ -51,6 +53,17 @@ enum { ROLE_SERVER = 1, ROLE_CLIENT = 2 };
 
 typedef struct client_s client_t;
 
+/* What an idle connection does without, made on first use: the payload
+ * of a control frame being received, the text behind last_error, and a
+ * client's decoder settings (a server's connections share the server's).
+ * Keeps an idle connection small (docs/benchmarks.md). */
+typedef struct {
+  wire_ws_decoder_settings_t ds; /* a client's; unused on a server */
+  char errbuf[96];
+  uint8_t ctl_len;
+  char ctl[WIRE_WS_MAX_CONTROL];
+} rare_t;
+
 struct wire_ws_s {
   wire__obj_t obj;
   wire_socket_t *s;
@@ -68,7 +81,6 @@ struct wire_ws_s {
   void *data;
 
   wire_ws_decoder_t dec;
-  wire_ws_decoder_settings_t ds;
   wire__wsbuf_t msg;  /* the data message being gathered */
   const char *direct; /* a whole message straight from the read buffer */
   size_t direct_len;
@@ -90,15 +102,13 @@ struct wire_ws_s {
   char *reason; /* the peer's close reason */
   size_t reason_len;
   const char *last_error;
-  char errbuf[96];
+  rare_t *rare; /* made on first use */
 
   uint16_t close_code; /* received; 0: none yet */
   uint8_t role;
   uint8_t state;
   uint8_t close_sent, close_rcvd, failed, ended, stop;
   uint8_t sending_frag, frag_compressed, awaiting_pong, closed_emitted;
-  uint8_t ctl_len;
-  char ctl[WIRE_WS_MAX_CONTROL];
 
   client_t *cl; /* client handshake state, until open */
 };
@@ -111,6 +121,7 @@ struct wire_ws_server_s {
   wire_ws_server_error_cb on_error;
   wire_ws_server_event_cb close_cb;
   void *data;
+  wire_ws_decoder_settings_t ds; /* its connections' decoder settings */
   wire_ws_t *clients;
   unsigned nclients;
   wire_timer_t *heartbeat;
@@ -146,10 +157,40 @@ static void mask_key(uint8_t key[4])
 
 /* ---- small helpers ---------------------------------------------------------- */
 
+static rare_t *rare(wire_ws_t *ws)
+{
+  if (ws->rare == NULL)
+    ws->rare = wire__calloc(1, sizeof(*ws->rare));
+  return ws->rare;
+}
+
+/* The decoder settings of every connection: the callbacks below, text
+ * left to the ws layer, the message cap. */
+static int on_frame_header(wire_ws_decoder_t *d);
+static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len);
+static int on_frame_end(wire_ws_decoder_t *d);
+
+static void settings_init(wire_ws_decoder_settings_t *ds, uint64_t max_payload)
+{
+  ds->on_frame_header = on_frame_header;
+  ds->on_payload = on_payload;
+  ds->on_frame_end = on_frame_end;
+  /* Text is checked in on_payload once unmasked, not twice. */
+  ds->options = WIRE_WS_OPT_NO_UTF8;
+  ds->max_message = max_payload ? max_payload : WIRE_WS_DEFAULT_MAX_MESSAGE;
+}
+
+/* msg may be on the stack or in a buffer that changes later
+ * (wire_strerror's for a code it does not know): keep a copy. */
 static void set_error(wire_ws_t *ws, const char *msg)
 {
-  snprintf(ws->errbuf, sizeof(ws->errbuf), "%s", msg);
-  ws->last_error = ws->errbuf;
+  rare_t *r = rare(ws);
+  if (r == NULL) {
+    ws->last_error = "out of memory";
+    return;
+  }
+  snprintf(r->errbuf, sizeof(r->errbuf), "%s", msg);
+  ws->last_error = r->errbuf;
 }
 
 static void emit_error(wire_ws_t *ws, int err)
@@ -411,7 +452,10 @@ static int on_frame_header(wire_ws_decoder_t *d)
 {
   wire_ws_t *ws = d->data;
   if (wire_ws_is_control(d->opcode)) {
-    ws->ctl_len = 0;
+    if (rare(ws) == NULL)
+      return fail_cb(ws, WIRE_ENOMEM, WIRE_WS_CLOSE_INTERNAL_ERROR,
+                     "out of memory");
+    ws->rare->ctl_len = 0;
     return 0;
   }
   if (d->opcode != WIRE_WS_OP_CONTINUATION) {
@@ -430,12 +474,13 @@ static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
 {
   wire_ws_t *ws = d->data;
   if (wire_ws_is_control(d->opcode)) {
+    rare_t *r = ws->rare; /* made by on_frame_header */
     if (d->masked)
-      wire_ws_mask_copy(ws->ctl + ws->ctl_len, at, len, d->mask_key,
+      wire_ws_mask_copy(r->ctl + r->ctl_len, at, len, d->mask_key,
                         d->payload_off);
     else
-      memcpy(ws->ctl + ws->ctl_len, at, len);
-    ws->ctl_len += (uint8_t)len;
+      memcpy(r->ctl + r->ctl_len, at, len);
+    r->ctl_len += (uint8_t)len;
     return 0;
   }
   if (d->compressed) {
@@ -513,7 +558,8 @@ static void handle_close_frame(wire_ws_t *ws)
   const char *reason = NULL;
   size_t rlen = 0;
   /* The decoder checked the payload already. */
-  wire_ws_close_parse(ws->ctl, ws->ctl_len, &code, &reason, &rlen);
+  wire_ws_close_parse(ws->rare->ctl, ws->rare->ctl_len, &code, &reason,
+                      &rlen);
   ws->close_rcvd = 1;
   ws->close_code = (uint16_t)code;
   if (rlen > 0) {
@@ -541,14 +587,15 @@ static int on_frame_end(wire_ws_decoder_t *d)
   if (d->opcode == WIRE_WS_OP_PING || d->opcode == WIRE_WS_OP_PONG) {
     int ping = d->opcode == WIRE_WS_OP_PING;
     if (ping && !ws->close_sent)
-      send_frame(ws, WIRE_WS_FIN, WIRE_WS_OP_PONG, ws->ctl, ws->ctl_len);
+      send_frame(ws, WIRE_WS_FIN, WIRE_WS_OP_PONG, ws->rare->ctl,
+                 ws->rare->ctl_len);
     if (!ping)
       ws->awaiting_pong = 0;
     wire_ws_control_cb cb = ping ? ws->on_ping : ws->on_pong;
     if (cb != NULL) {
       char copy[WIRE_WS_MAX_CONTROL];
-      size_t n = ws->ctl_len;
-      memcpy(copy, ws->ctl, n);
+      size_t n = ws->rare->ctl_len;
+      memcpy(copy, ws->rare->ctl, n);
       cb(ws, copy, n, ws->data);
     }
     return ws->stop || ws->failed ? WIRE_WS_CB_PAUSE : 0;
@@ -706,6 +753,7 @@ static void ws_finalize(wire__obj_t *o)
   wire__free(ws->protocol);
   wire__free(ws->extensions);
   wire__free(ws->reason);
+  wire__free(ws->rare);
   wire__poison(ws, sizeof(*ws));
   wire__free(ws);
 }
@@ -720,13 +768,8 @@ static int ws_new(wire_loop_t *loop, int role, uint64_t max_payload,
   wire__obj_init(&ws->obj, loop, ws_finalize);
   ws->role = (uint8_t)role;
   ws->state = WIRE_WS_CONNECTING;
-  ws->ds.on_frame_header = on_frame_header;
-  ws->ds.on_payload = on_payload;
-  ws->ds.on_frame_end = on_frame_end;
-  /* Text is checked in on_payload once unmasked, not twice. */
-  ws->ds.options = WIRE_WS_OPT_NO_UTF8;
-  ws->ds.max_message = max_payload ? max_payload : WIRE_WS_DEFAULT_MAX_MESSAGE;
-  ws->msg.limit = (size_t)ws->ds.max_message;
+  ws->msg.limit =
+      (size_t)(max_payload ? max_payload : WIRE_WS_DEFAULT_MAX_MESSAGE);
   ws->close_timeout_ms =
       close_timeout_ms ? close_timeout_ms : DEFAULT_CLOSE_TIMEOUT_MS;
   ws->threshold = DEFAULT_THRESHOLD;
@@ -736,8 +779,8 @@ static int ws_new(wire_loop_t *loop, int role, uint64_t max_payload,
 }
 
 /* Called once the handshake agreed on everything: readies the decoder. */
-static int ws_open(wire_ws_t *ws, const wire__pmd_params_t *pmd, int level,
-                   size_t threshold)
+static int ws_open(wire_ws_t *ws, const wire_ws_decoder_settings_t *ds,
+                   const wire__pmd_params_t *pmd, int level, size_t threshold)
 {
   unsigned rsv = 0;
   if (pmd != NULL) {
@@ -751,7 +794,7 @@ static int ws_open(wire_ws_t *ws, const wire__pmd_params_t *pmd, int level,
   wire_ws_decoder_init(&ws->dec,
                        ws->role == ROLE_SERVER ? WIRE_WS_SERVER
                                                : WIRE_WS_CLIENT,
-                       rsv, &ws->ds);
+                       rsv, ds);
   ws->dec.data = ws;
   ws->state = WIRE_WS_OPEN;
   return 0;
@@ -817,6 +860,7 @@ int wire_ws_server_create(wire_loop_t *loop, const wire_ws_server_opts_t *o,
     return WIRE_ENOMEM;
   wire_ws_server_opts_t def = WIRE_WS_SERVER_OPTS_INIT;
   srv->o = o != NULL ? *o : def;
+  settings_init(&srv->ds, srv->o.max_payload);
   if (srv->o.path != NULL) {
     srv->path = wire__strdup(srv->o.path);
     if (srv->path == NULL) {
@@ -1090,7 +1134,7 @@ int wire_ws_server_handle_upgrade(wire_ws_server_t *srv, wire_http_req_t *req,
     ws->extensions = wire__strdup(resp_ext);
   if ((chosen != NULL && ws->protocol == NULL) ||
       (use_pmd && ws->extensions == NULL) ||
-      ws_open(ws, use_pmd ? &pmd : NULL, srv->o.deflate.level,
+      ws_open(ws, &srv->ds, use_pmd ? &pmd : NULL, srv->o.deflate.level,
               srv->o.deflate.threshold) < 0) {
     wire__obj_unref(&ws->obj);
     status = 500;
@@ -1383,7 +1427,7 @@ static void client_on_upgrade(wire_http_client_req_t *req,
   int use_pmd = 0;
   const char *why = check_101(ws, res, &pmd, &use_pmd);
   if (why == NULL &&
-      ws_open(ws, use_pmd ? &pmd : NULL, cl->deflate.level,
+      ws_open(ws, &ws->rare->ds, use_pmd ? &pmd : NULL, cl->deflate.level,
               cl->deflate.threshold) < 0)
     why = "out of memory";
   if (why != NULL) {
@@ -1415,9 +1459,9 @@ static void client_on_response(wire_http_client_req_t *req,
   if (cl->aborted)
     return;
   int status = wire_http_client_res_status(res);
-  snprintf(ws->errbuf, sizeof(ws->errbuf), "unexpected server response: %d",
-           status);
-  ws->last_error = ws->errbuf;
+  char msg[64];
+  snprintf(msg, sizeof(msg), "unexpected server response: %d", status);
+  set_error(ws, msg);
   if (ws->on_unexpected != NULL) {
     cl->res = res;
     wire__obj_ref(&ws->obj);
@@ -1550,10 +1594,12 @@ int wire_ws_connect(wire_loop_t *loop, const char *url,
   if (err < 0)
     return err;
   client_t *cl = wire__calloc(1, sizeof(*cl));
-  if (cl == NULL) {
+  if (cl == NULL || rare(ws) == NULL) {
+    wire__free(cl);
     err = WIRE_ENOMEM;
     goto fail;
   }
+  settings_init(&ws->rare->ds, o->max_payload);
   ws->cl = cl;
   cl->deflate = o->deflate;
   err = wire__ws_key(cl->key);
