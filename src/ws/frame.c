@@ -100,11 +100,23 @@ void wire_ws_mask_copy(char *dst, const char *src, size_t len,
      * stores go through memcpy, unaligned: on x86-64 and arm64 that costs
      * nothing, and a byte-wise prologue to align dst cost more than the
      * XORs of a small payload. */
-    const unsigned char kb[8] = {
-        key[k], key[(k + 1) & 3], key[(k + 2) & 3], key[(k + 3) & 3],
-        key[k], key[(k + 1) & 3], key[(k + 2) & 3], key[(k + 3) & 3]};
+    uint32_t k32;
+    memcpy(&k32, key, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Key byte k to the lowest address: the low byte, little-endian. */
+    if (k != 0)
+      k32 = (k32 >> (8 * k)) | (k32 << (32 - 8 * k));
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (k != 0)
+      k32 = (k32 << (8 * k)) | (k32 >> (32 - 8 * k));
+#else
+    const unsigned char kb[4] = {key[k], key[(k + 1) & 3], key[(k + 2) & 3],
+                                 key[(k + 3) & 3]};
+    memcpy(&k32, kb, 4);
+#endif
     uint64_t km;
-    memcpy(&km, kb, 8);
+    const uint32_t kw[2] = {k32, k32};
+    memcpy(&km, kw, 8);
     for (; len - i >= 32; i += 32) {
       uint64_t w0, w1, w2, w3;
       memcpy(&w0, s + i, 8);
@@ -551,6 +563,12 @@ static int run(wire_ws_decoder_t *d, const char *data, char *out, size_t len,
         p++;
         if (d->masked) {
           d->state = S_MASK;
+          /* The common case, the whole key here: no trip per byte. */
+          if (end - p >= 4) {
+            memcpy(d->mask_key, p, 4);
+            p += 4;
+            goto header_complete;
+          }
           break;
         }
         goto header_complete;
@@ -594,6 +612,11 @@ static int run(wire_ws_decoder_t *d, const char *data, char *out, size_t len,
       }
       if (d->masked) {
         d->state = S_MASK;
+        if (end - p >= 4) {
+          memcpy(d->mask_key, p, 4);
+          p += 4;
+          goto header_complete;
+        }
         break;
       }
       goto header_complete;
