@@ -8,26 +8,70 @@
 
 int wire__http_check_token(const char *s, size_t *len)
 {
-  const char *p = s;
-  while (wire_http_tchar[(unsigned char)*p])
-    p++;
-  *len = (size_t)(p - s);
-  return *p == '\0' && p != s;
+  const unsigned char *p = (const unsigned char *)s;
+  for (;;) {
+    if (!wire_http_tchar[p[0]])
+      break;
+    if (!wire_http_tchar[p[1]]) {
+      p += 1;
+      break;
+    }
+    if (!wire_http_tchar[p[2]]) {
+      p += 2;
+      break;
+    }
+    if (!wire_http_tchar[p[3]]) {
+      p += 3;
+      break;
+    }
+    p += 4;
+  }
+  *len = (size_t)((const char *)p - s);
+  return *p == '\0' && *len > 0;
 }
+
+/* Field value bytes (RFC 9110 5.5): HTAB, SP, VCHAR, obs-text; 0 for the
+ * rest, NUL included, so a scan stops at the end of the string. */
+static const uint8_t value_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
 int wire__http_check_value(const char *s, size_t *len)
 {
-  const char *p = s;
-  for (;; p++) {
-    unsigned char ch = (unsigned char)*p;
-    if (ch >= 32) {
-      if (ch == 127)
-        return 0;
-    } else if (ch != '\t') {
+  const unsigned char *p = (const unsigned char *)s;
+  for (;;) {
+    if (!value_char[p[0]])
+      break;
+    if (!value_char[p[1]]) {
+      p += 1;
       break;
     }
+    if (!value_char[p[2]]) {
+      p += 2;
+      break;
+    }
+    if (!value_char[p[3]]) {
+      p += 3;
+      break;
+    }
+    p += 4;
   }
-  *len = (size_t)(p - s);
+  *len = (size_t)((const char *)p - s);
   return *p == '\0';
 }
 
