@@ -18,7 +18,10 @@
  * callback; the user ends the response. When the response is ended and
  * the request fully read (or the connection is gone), the block goes on the
  * server's zombie list; an end-of-turn hook fires the finish events and
- * returns the blocks to the pool, after the turn's writes were queued. A
+ * returns the blocks to the pool, after the turn's writes were queued (a
+ * block whose response went out before its request's last byte was parsed,
+ * with no finish callback, goes back to the pool at once, so the next
+ * pipelined request reuses it while it is in cache). A
  * block stays in its connection's queue until pipeline_advance unlinks it
  * (its bytes went to the socket), however early it was ended. A response
  * whose connection closed before it was ended stays allocated until the
@@ -34,6 +37,11 @@
  * every finished response, resumes what no longer holds and ends the
  * connection when nothing is left to do (the peer ended, or the server is
  * closing).
+ *
+ * Idle connections: between requests a keep-alive connection sleeps as a
+ * 48-byte record (the start of conn_t: see conn_sleep), at the end of the
+ * turn after its first request and otherwise at the sweep; its socket's
+ * next event wakes it.
  *
  * Timeouts: one sweep timer per server (every second, unref'd, running
  * until the server's close completes) checks every connection: a request
