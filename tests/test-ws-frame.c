@@ -1776,3 +1776,52 @@ Test(ws_frame, round_trip_random_frames, .timeout = 120)
     }
   }
 }
+
+/* Whole small final frames take the decoder's fast path when fed whole:
+ * the log (callbacks, fields, payload) is the one of the states fed byte
+ * by byte, split, raw and with pauses (run_opts checks that), around
+ * frames that cannot take it: a fragmented message, a control frame, a
+ * 126-byte payload, an empty payload. A frame over the message cap
+ * leaves the fast path, and the error is at its length byte. */
+Test(ws_frame, fast_path_frames)
+{
+  static const wire_ws_role_t roles[] = {SRV, CLI};
+  char big[127];
+  memset(big, 'b', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  for (int i = 0; i < 2; i++) {
+    wire_ws_role_t role = roles[i];
+    void (*frame)(str_t *, unsigned, const char *) = role == SRV ? c2s : s2c;
+    runopts_t o = opts_for(role);
+    o.s.options = WIRE_WS_OPT_NO_UTF8;
+    str_t in = mk();
+    frame(&in, FIN | OP_TEXT, "hello");
+    frame(&in, FIN | OP_BIN, "bytes\xff");
+    frame(&in, FIN | OP_TEXT, "");
+    frame(&in, OP_TEXT, "frag");
+    frame(&in, FIN | OP_PING, "p");
+    frame(&in, FIN | OP_CONT, "ment");
+    frame(&in, FIN | OP_BIN, big + 1); /* 125 bytes: the longest 7-bit */
+    frame(&in, FIN | OP_BIN, big);     /* 126: the 16-bit form */
+    frame(&in, FIN | OP_TEXT, "done");
+    free(expect_err_o("fast path", &o, &in, E(OK), 0));
+    str_free(&in);
+    /* Without NO_UTF8 text goes through the states and is checked. */
+    runopts_t t = opts_for(role);
+    in = mk();
+    frame(&in, FIN | OP_TEXT, "ok");
+    frame(&in, FIN | OP_TEXT, "\xff");
+    free(expect_err_o("text checked", &t, &in, E(INVALID_UTF8),
+                      role == SRV ? 14 : 6));
+    str_free(&in);
+    /* Over the cap: reported at the length byte of the second frame. */
+    runopts_t c = opts_for(role);
+    c.s.max_message = 4;
+    in = mk();
+    frame(&in, FIN | OP_BIN, "four");
+    frame(&in, FIN | OP_BIN, "fives");
+    free(
+        expect_err_o("cap", &c, &in, E(MESSAGE_TOO_BIG), role == SRV ? 11 : 7));
+    str_free(&in);
+  }
+}
