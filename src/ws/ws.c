@@ -218,6 +218,20 @@ static void timer_free(wire_timer_t **t)
 static int send_frame(wire_ws_t *ws, unsigned flags, unsigned opcode,
                       const char *p, size_t len)
 {
+  char *w;
+  int err;
+  if (ws->role == ROLE_SERVER && len < 126) {
+    /* What a server sends most: a 2-byte header (RFC 6455 5.2), written
+     * here. The callers keep to the rules wire_ws_header_write asserts. */
+    err = wire__socket_write_reserve(ws->s, 2 + len, &w);
+    if (err < 0)
+      return err;
+    w[0] = (char)(flags | opcode);
+    w[1] = (char)len;
+    if (len > 0)
+      memcpy(w + 2, p, len);
+    return wire__socket_write_commit(ws->s, 2 + len);
+  }
   uint8_t key[4];
   const uint8_t *k = NULL;
   if (ws->role == ROLE_CLIENT) {
@@ -227,8 +241,7 @@ static int send_frame(wire_ws_t *ws, unsigned flags, unsigned opcode,
   size_t hl = wire_ws_header_size(len, k != NULL);
   if (len > SIZE_MAX - hl)
     return WIRE_ENOBUFS;
-  char *w;
-  int err = wire__socket_write_reserve(ws->s, hl + len, &w);
+  err = wire__socket_write_reserve(ws->s, hl + len, &w);
   if (err < 0)
     return err;
   wire_ws_header_write(w, flags, opcode, len, k);
@@ -470,6 +483,40 @@ static int on_frame_header(wire_ws_decoder_t *d)
   return 0;
 }
 
+/* A piece of a compressed message: unmasked through a stack buffer,
+ * inflated into the message buffer, its text checked as it comes out. Its
+ * own function, so that on_payload's frame stays small. */
+static int inflate_payload(wire_ws_t *ws, wire_ws_decoder_t *d,
+                           const char *at, size_t len)
+{
+  char tmp[16 * 1024];
+  size_t off = 0;
+  while (off < len) {
+    size_t n = len - off < sizeof(tmp) ? len - off : sizeof(tmp);
+    const char *src = at + off;
+    if (d->masked) {
+      wire_ws_mask_copy(tmp, src, n, d->mask_key, d->payload_off + off);
+      src = tmp;
+    }
+    size_t before = ws->msg.len;
+    int err = wire__pmd_inflate(ws->pmd, src, n, 0, &ws->msg);
+    if (err == WIRE_ETOOBIG)
+      return fail_cb(ws, err, WIRE_WS_CLOSE_TOO_BIG,
+                     "message over max_payload after inflating");
+    if (err < 0)
+      return fail_cb(ws, err, WIRE_WS_CLOSE_PROTOCOL_ERROR,
+                     "bad permessage-deflate data");
+    if (d->message_opcode == WIRE_WS_OP_TEXT) {
+      size_t m = ws->msg.len - before;
+      if (wire_utf8_validate(&ws->utf8, ws->msg.p + before, m) != m)
+        return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
+                       "invalid UTF-8 in a text message");
+    }
+    off += n;
+  }
+  return 0;
+}
+
 static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
 {
   wire_ws_t *ws = d->data;
@@ -483,34 +530,8 @@ static int on_payload(wire_ws_decoder_t *d, const char *at, size_t len)
     r->ctl_len += (uint8_t)len;
     return 0;
   }
-  if (d->compressed) {
-    char tmp[16 * 1024];
-    size_t off = 0;
-    while (off < len) {
-      size_t n = len - off < sizeof(tmp) ? len - off : sizeof(tmp);
-      const char *src = at + off;
-      if (d->masked) {
-        wire_ws_mask_copy(tmp, src, n, d->mask_key, d->payload_off + off);
-        src = tmp;
-      }
-      size_t before = ws->msg.len;
-      int err = wire__pmd_inflate(ws->pmd, src, n, 0, &ws->msg);
-      if (err == WIRE_ETOOBIG)
-        return fail_cb(ws, err, WIRE_WS_CLOSE_TOO_BIG,
-                       "message over max_payload after inflating");
-      if (err < 0)
-        return fail_cb(ws, err, WIRE_WS_CLOSE_PROTOCOL_ERROR,
-                       "bad permessage-deflate data");
-      if (d->message_opcode == WIRE_WS_OP_TEXT) {
-        size_t m = ws->msg.len - before;
-        if (wire_utf8_validate(&ws->utf8, ws->msg.p + before, m) != m)
-          return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
-                         "invalid UTF-8 in a text message");
-      }
-      off += n;
-    }
-    return 0;
-  }
+  if (d->compressed)
+    return inflate_payload(ws, d, at, len);
   /* The decoder leaves the text of uncompressed messages to us
    * (WIRE_WS_OPT_NO_UTF8): it is checked here once unmasked, piece by
    * piece as it arrives, so a bad sequence still fails the connection
