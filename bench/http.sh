@@ -12,7 +12,8 @@
 # CPU-second, the figure that matters: one wrk thread saturates near the
 # servers' own speed, so raw req/s mostly measures wrk. Servers take turns
 # for ROUNDS rounds (the machine is shared); it prints every run, the
-# medians and the ratios wire/ceiling, wire/nginx, wire/h2o, wire/node.
+# medians and the ratios wire/ceiling, wire/nginx, wire/h2o, wire/node,
+# of the medians and per round (bench/paired.awk).
 # Run by hand; never part of the tests.
 #
 # Usage: bench/http.sh [BUILD_DIR]     (default: build-bench; only its
@@ -231,6 +232,10 @@ for sc in $SCENARIOS; do
         printf "wire/%-7s req/s %.2fx   req/cpu-s %.2fx\n", p,
                rate["wire"] / rate[p], per["wire"] / per[p]
       }' "$tmp/med.$sc"
+  done
+  for peer in ceiling nginx h2o node; do
+    awk -v p="$peer" -v s="$sc" -v fr=1 -v fn=2 -v fs=3 -v fc=5 \
+      -v label=req/cpu-s -f "$root/bench/paired.awk" "$tmp/raw"
   done
 done
 echo

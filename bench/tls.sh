@@ -16,7 +16,8 @@
 # For each run: wrk's rate, the server's CPU time (utime+stime of it and
 # its children, /proc/PID/stat) and the rate per server CPU-second, the
 # figure that matters on a shared machine. Servers take turns for ROUNDS
-# rounds; it prints every run, the medians, and wire/nginx, wire/node.
+# rounds; it prints every run, the medians, and wire/nginx, wire/node,
+# of the medians and per round (bench/paired.awk).
 # Run by hand; never part of the tests.
 #
 # Usage: bench/tls.sh [BUILD_DIR]   (default: build-bench; only libwire.a
@@ -211,3 +212,12 @@ for k in sorted({k for _, k, _ in med}):
                 line += f"  wire/{o} {w[1] / med[(o, k, s)][1]:.2f}x"
         print(line)
 PY
+for key in $KEYS; do
+  for sc in $SCENARIOS; do
+    for peer in nginx node; do
+      awk -v p="$peer" -v s="$sc" -v k="$key" -v fr=1 -v fn=2 -v fk=3 -v fs=4 \
+        -v fc=6 -v label="$key $sc req/cpu-s" -f "$root/bench/paired.awk" \
+        "$tmp/raw"
+    done
+  done
+done

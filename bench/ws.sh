@@ -11,7 +11,7 @@
 # measured run) and messages per server CPU-second, the figure that
 # matters on a shared machine. Servers take turns for ROUNDS rounds; it
 # prints every run, the medians and the ratios wire/ceiling, wire/lws,
-# wire/node. Then memory per idle WebSocket connection: IDLE_CONNS
+# wire/node, of the medians and per round (bench/paired.awk). Then memory per idle WebSocket connection: IDLE_CONNS
 # (10,000) connections do the handshake and stay open; the growth of the
 # server's VmRSS divided by IDLE_CONNS. Run by hand; never part of the
 # tests.
@@ -186,6 +186,10 @@ for sc in $SCENARIOS; do
         printf "wire/%-7s msgs/s %.2fx   msgs/cpu-s %.2fx\n", p,
                rate["wire"] / rate[p], per["wire"] / per[p]
       }' "$tmp/med.$sc"
+  done
+  for peer in ceiling lws node; do
+    awk -v p="$peer" -v s="$sc" -v fr=1 -v fn=2 -v fs=3 -v fc=5 \
+      -v label=msgs/cpu-s -f "$root/bench/paired.awk" "$tmp/raw"
   done
 done
 
