@@ -700,3 +700,36 @@ Test(stream_write, reserve_and_commit)
   h_sink_free(&pe.in);
   h_loop_done(loop);
 }
+
+/* flush_now writes what is queued at once, not at the end of the turn;
+ * the end-of-turn flush then sends nothing twice. On a socket still
+ * connecting it leaves the queue alone. */
+Test(stream_write, flush_now_writes_before_the_turn_ends)
+{
+  wire_loop_t *loop = h_loop_new();
+  conn_t c;
+  wire_socket_t *s = start_client(loop, &c);
+  wev_t e = {0}, pe = {0};
+  w_attach(s, &e);
+  cr_assert_eq(wire_socket_write(s, "early", 5), 1);
+  wire__socket_flush_now(s); /* connecting: nothing can go yet */
+  cr_assert_eq(wire_socket_write_queue_size(s), 5);
+  cr_assert_eq(wire_socket_bytes_written(s), 0);
+  H_RUN_UNTIL(loop, c.peer != NULL && wire_socket_write_queue_size(s) == 0);
+  w_attach(c.peer, &pe);
+  wire_server_close(c.srv, NULL);
+
+  cr_assert_eq(wire_socket_write(s, "hello", 5), 1);
+  cr_assert_eq(wire_socket_write(s, " world", 6), 1);
+  cr_assert_eq(wire_socket_write_queue_size(s), 11);
+  wire__socket_flush_now(s);
+  cr_assert_eq(wire_socket_write_queue_size(s), 0);
+  cr_assert_eq(wire_socket_bytes_written(s), 5 + 11);
+  wire_socket_end(s);
+  h_run(loop);
+  cr_assert_eq(pe.in.len, 16);
+  cr_assert_eq(memcmp(pe.in.buf, "earlyhello world", 16), 0);
+  cr_assert_eq(e.errors + pe.errors, 0);
+  h_sink_free(&pe.in);
+  h_loop_done(loop);
+}

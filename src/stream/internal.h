@@ -163,6 +163,13 @@ void wire__stream_fail(wire_socket_t *s, int err);
 int wire__socket_write_reserve(wire_socket_t *s, size_t len, char **out);
 int wire__socket_write_commit(wire_socket_t *s, size_t len);
 
+/* Writes what s has queued now instead of at the end of the turn. For a
+ * layer whose work per connection is long (a TLS handshake's signature):
+ * each peer gets its bytes as soon as they exist and works on them while
+ * we go on with the next connection, instead of all of them waiting for
+ * the whole turn. May run s's error and close events. */
+void wire__socket_flush_now(wire_socket_t *s);
+
 #define wire__socket_ref(s) wire__obj_ref(&(s)->obj)
 #define wire__socket_unref(s) wire__obj_unref(&(s)->obj)
 

@@ -416,6 +416,13 @@ out:
   wire__socket_unref(s);
 }
 
+void wire__socket_flush_now(wire_socket_t *s)
+{
+  /* s stays on the end-of-turn list, where it then finds nothing to do
+   * (or what was written after this). */
+  flush(s);
+}
+
 void wire__stream_write_done(wire_socket_t *s, int status)
 {
   s->flags &= ~WIRE__S_WRITING;

@@ -96,6 +96,7 @@ struct tls_s {
   unsigned reject : 1;
   unsigned request_cert : 1;
   unsigned hs_done : 1;
+  unsigned hs_ran : 1; /* this feed ran a handshake step */
   unsigned hs_cb_done : 1;
   unsigned authorized : 1;
   unsigned writing : 1;
@@ -366,6 +367,7 @@ static void pump(tls_t *t)
 {
   wire_socket_t *s = t->s;
   if (!t->hs_done) {
+    t->hs_ran = 1;
     err_reset();
     int r = SSL_do_handshake(t->ssl);
     if (r != 1) {
@@ -462,6 +464,14 @@ static void feed(tls_t *t, const char *buf, size_t len)
   }
   t->in = NULL;
   t->in_len = 0;
+  /* A handshake step's answer leaves now, not after every other handshake
+   * of this turn: each costs a signature, and 64 of them in one turn held
+   * the first peer's answer for all 64 while its client sat idle. */
+  if (t->hs_ran) {
+    t->hs_ran = 0;
+    if (!t->lower_gone && !HAS(s, WIRE__S_CLOSING))
+      wire__socket_flush_now(t->lower);
+  }
   wire__socket_unref(s);
 }
 
