@@ -171,11 +171,8 @@ Test(tls_backpressure, pause_inside_data_keeps_order)
   wire_loop_t *loop = h_loop_new();
   t_certs_t k;
   t_certs(&k);
-  wire_tls_server_opts_t so = WIRE_TLS_SERVER_OPTS_INIT;
-  so.ctx = t_ctx(&k.server, NULL);
   t_srv_t srv;
-  t_srv_start(&srv, loop, &so);
-  wire_tls_ctx_free(so.ctx);
+  t_srv_start_cert(&srv, loop, &k.server, 0);
   wire_tls_connect_opts_t o = WIRE_TLS_CONNECT_OPTS_INIT;
   o.ctx = t_ctx(NULL, &k.ca);
   o.servername = "localhost";

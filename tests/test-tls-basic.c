@@ -9,12 +9,8 @@ Test(tls, echo_and_info)
   wire_loop_t *loop = h_loop_new();
   t_certs_t k;
   t_certs(&k);
-  wire_tls_server_opts_t so = WIRE_TLS_SERVER_OPTS_INIT;
-  so.ctx = t_ctx(&k.server, NULL);
   t_srv_t srv;
-  t_srv_start(&srv, loop, &so);
-  srv.echo = 1;
-  wire_tls_ctx_free(so.ctx);
+  t_srv_start_cert(&srv, loop, &k.server, 1);
 
   wire_tls_connect_opts_t o = WIRE_TLS_CONNECT_OPTS_INIT;
   o.ctx = t_ctx(NULL, &k.ca);
@@ -81,11 +77,8 @@ Test(tls, ip_address_is_checked_without_sni)
   wire_loop_t *loop = h_loop_new();
   t_certs_t k;
   t_certs(&k);
-  wire_tls_server_opts_t so = WIRE_TLS_SERVER_OPTS_INIT;
-  so.ctx = t_ctx(&k.server, NULL);
   t_srv_t srv;
-  t_srv_start(&srv, loop, &so);
-  wire_tls_ctx_free(so.ctx);
+  t_srv_start_cert(&srv, loop, &k.server, 0);
   wire_tls_connect_opts_t o = WIRE_TLS_CONNECT_OPTS_INIT;
   o.ctx = t_ctx(NULL, &k.ca);
   t_cli_t c; /* host 127.0.0.1, no servername: the IP SAN is checked */
@@ -112,11 +105,8 @@ Test(tls, close_during_handshake_cancels)
   wire_loop_t *loop = h_loop_new();
   t_certs_t k;
   t_certs(&k);
-  wire_tls_server_opts_t so = WIRE_TLS_SERVER_OPTS_INIT;
-  so.ctx = t_ctx(&k.server, NULL);
   t_srv_t srv;
-  t_srv_start(&srv, loop, &so);
-  wire_tls_ctx_free(so.ctx);
+  t_srv_start_cert(&srv, loop, &k.server, 0);
   wire_tls_connect_opts_t o = WIRE_TLS_CONNECT_OPTS_INIT;
   o.ctx = t_ctx(NULL, &k.ca);
   t_cli_t c;

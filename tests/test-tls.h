@@ -150,6 +150,17 @@ static inline void t_srv_start(t_srv_t *t, wire_loop_t *loop,
   t->port = a.port;
 }
 
+/* A server with default options on me's certificate; echo: it echoes. */
+static inline void t_srv_start_cert(t_srv_t *t, wire_loop_t *loop,
+                                    const wire_cert_t *me, int echo)
+{
+  wire_tls_server_opts_t so = WIRE_TLS_SERVER_OPTS_INIT;
+  so.ctx = t_ctx(me, NULL);
+  t_srv_start(t, loop, &so);
+  t->echo = echo;
+  wire_tls_ctx_free(so.ctx);
+}
+
 static inline void t_srv_stop(t_srv_t *t)
 {
   wire_tls_server_close_connections(t->srv);

@@ -220,6 +220,32 @@ static void queue_push(wire_socket_t *s, wire__wreq_t *w)
   s->wq_tail = w;
 }
 
+/* An empty copying entry with room for need bytes: a pooled chunk when
+ * they fit one, else a block of exactly that size. NULL: out of memory. */
+static wire__wreq_t *wreq_new(wire_socket_t *s, size_t need)
+{
+  wire__wreq_t *w;
+  if (need <= CHUNK_ROOM) {
+    w = wire__chunk_get(s->obj.loop);
+    if (w == NULL)
+      return NULL;
+    w->cap = CHUNK_ROOM;
+    w->pooled = 1;
+  } else {
+    w = wire__malloc(sizeof(*w) + need);
+    if (w == NULL)
+      return NULL;
+    w->cap = need;
+    w->pooled = 0;
+  }
+  w->base = (char *)(w + 1);
+  w->len = 0;
+  w->off = 0;
+  w->cb = NULL;
+  w->arg = NULL;
+  return w;
+}
+
 /* Copies len bytes to the queue's tail: into the room left in the last
  * chunk, then into at most one new block (allocated before anything is
  * copied, so a failure leaves the queue as it was). */
@@ -229,25 +255,9 @@ static int enqueue_copy(wire_socket_t *s, const char *p, size_t len)
   size_t room = (t != NULL && t->cap > 0) ? t->cap - t->len : 0;
   wire__wreq_t *w = NULL;
   if (len > room) {
-    size_t need = len - room;
-    if (need <= CHUNK_ROOM) {
-      w = wire__chunk_get(s->obj.loop);
-      if (w == NULL)
-        return WIRE_ENOMEM;
-      w->cap = CHUNK_ROOM;
-      w->pooled = 1;
-    } else {
-      w = wire__malloc(sizeof(*w) + need);
-      if (w == NULL)
-        return WIRE_ENOMEM;
-      w->cap = need;
-      w->pooled = 0;
-    }
-    w->base = (char *)(w + 1);
-    w->len = 0;
-    w->off = 0;
-    w->cb = NULL;
-    w->arg = NULL;
+    w = wreq_new(s, len - room);
+    if (w == NULL)
+      return WIRE_ENOMEM;
   }
   if (room > 0) {
     size_t n = len < room ? len : room;
@@ -495,25 +505,9 @@ int wire__socket_write_reserve(wire_socket_t *s, size_t len, char **out)
   }
   /* Not enough room left in the tail: a chunk of its own (the tail's
    * room stays unused), as enqueue_copy would take for the rest. */
-  wire__wreq_t *w;
-  if (len <= CHUNK_ROOM) {
-    w = wire__chunk_get(s->obj.loop);
-    if (w == NULL)
-      return WIRE_ENOMEM;
-    w->cap = CHUNK_ROOM;
-    w->pooled = 1;
-  } else {
-    w = wire__malloc(sizeof(*w) + len);
-    if (w == NULL)
-      return WIRE_ENOMEM;
-    w->cap = len;
-    w->pooled = 0;
-  }
-  w->base = (char *)(w + 1);
-  w->len = 0;
-  w->off = 0;
-  w->cb = NULL;
-  w->arg = NULL;
+  wire__wreq_t *w = wreq_new(s, len);
+  if (w == NULL)
+    return WIRE_ENOMEM;
   /* Empty until the commit; gather and advance skip empty entries. */
   queue_push(s, w);
   *out = w->base;

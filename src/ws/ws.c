@@ -461,6 +461,31 @@ static int fail_cb(wire_ws_t *ws, int err, unsigned code, const char *msg)
   return err;
 }
 
+/* Inflates n bytes of a compressed message onto ws->msg (fin: the last,
+ * which flushes the inflater) and, for text, checks what came out (at
+ * fin, that it does not end inside a character). <0: failed, with the
+ * close code set. */
+static int inflate_msg(wire_ws_t *ws, const char *src, size_t n, int fin,
+                       int text)
+{
+  size_t before = ws->msg.len;
+  int err = wire__pmd_inflate(ws->pmd, src, n, fin, &ws->msg);
+  if (err == WIRE_ETOOBIG)
+    return fail_cb(ws, err, WIRE_WS_CLOSE_TOO_BIG,
+                   "message over max_payload after inflating");
+  if (err < 0)
+    return fail_cb(ws, err, WIRE_WS_CLOSE_PROTOCOL_ERROR,
+                   "bad permessage-deflate data");
+  if (text) {
+    size_t m = ws->msg.len - before;
+    if (wire_utf8_validate(&ws->utf8, ws->msg.p + before, m) != m ||
+        (fin && !wire_utf8_complete(&ws->utf8)))
+      return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
+                     "invalid UTF-8 in a text message");
+  }
+  return 0;
+}
+
 static int on_frame_header(wire_ws_decoder_t *d)
 {
   wire_ws_t *ws = d->data;
@@ -498,20 +523,9 @@ static int inflate_payload(wire_ws_t *ws, wire_ws_decoder_t *d,
       wire_ws_mask_copy(tmp, src, n, d->mask_key, d->payload_off + off);
       src = tmp;
     }
-    size_t before = ws->msg.len;
-    int err = wire__pmd_inflate(ws->pmd, src, n, 0, &ws->msg);
-    if (err == WIRE_ETOOBIG)
-      return fail_cb(ws, err, WIRE_WS_CLOSE_TOO_BIG,
-                     "message over max_payload after inflating");
+    int err = inflate_msg(ws, src, n, 0, d->message_opcode == WIRE_WS_OP_TEXT);
     if (err < 0)
-      return fail_cb(ws, err, WIRE_WS_CLOSE_PROTOCOL_ERROR,
-                     "bad permessage-deflate data");
-    if (d->message_opcode == WIRE_WS_OP_TEXT) {
-      size_t m = ws->msg.len - before;
-      if (wire_utf8_validate(&ws->utf8, ws->msg.p + before, m) != m)
-        return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
-                       "invalid UTF-8 in a text message");
-    }
+      return err;
     off += n;
   }
   return 0;
@@ -625,21 +639,9 @@ static int on_frame_end(wire_ws_decoder_t *d)
     return 0;
   int binary = d->message_opcode == WIRE_WS_OP_BINARY;
   if (d->compressed) {
-    size_t before = ws->msg.len;
-    int err = wire__pmd_inflate(ws->pmd, NULL, 0, 1, &ws->msg);
-    if (err == WIRE_ETOOBIG)
-      return fail_cb(ws, err, WIRE_WS_CLOSE_TOO_BIG,
-                     "message over max_payload after inflating");
+    int err = inflate_msg(ws, NULL, 0, 1, !binary);
     if (err < 0)
-      return fail_cb(ws, err, WIRE_WS_CLOSE_PROTOCOL_ERROR,
-                     "bad permessage-deflate data");
-    if (!binary) {
-      size_t m = ws->msg.len - before;
-      if (wire_utf8_validate(&ws->utf8, ws->msg.p + before, m) != m ||
-          !wire_utf8_complete(&ws->utf8))
-        return fail_cb(ws, WIRE_EWSPROTO, WIRE_WS_CLOSE_INVALID_DATA,
-                       "invalid UTF-8 in a text message");
-    }
+      return err;
   }
   /* RFC 6455 8.1: the text may not end inside a character. */
   if (!d->compressed && !binary && ws->direct == NULL &&
