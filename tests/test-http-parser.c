@@ -14,51 +14,9 @@
  *
  * test-http-parser-portable.c includes this file again with the SSE2
  * scanners turned off. */
-#include <criterion/criterion.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "codec-feed.h"
 
 #include "http/parser.h"
-
-/* ---- a growable string ---- */
-
-typedef struct {
-  char *s;
-  size_t len, cap;
-} str_t;
-
-static void str_add(str_t *b, const char *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    b->s = realloc(b->s, cap);
-    cr_assert_not_null(b->s);
-    b->cap = cap;
-  }
-  if (n > 0)
-    memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void str_printf(str_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void str_printf(str_t *b, const char *fmt, ...)
-{
-  char tmp[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-  va_end(ap);
-  str_add(b, tmp, (size_t)n);
-}
 
 /* Appends bytes, escaping the unprintable ones. */
 static void str_esc(str_t *b, const char *s, size_t n)
@@ -72,11 +30,6 @@ static void str_esc(str_t *b, const char *s, size_t n)
   }
 }
 
-static void str_free(str_t *b)
-{
-  free(b->s);
-  memset(b, 0, sizeof(*b));
-}
 
 /* ---- the recorder ---- */
 
@@ -320,30 +273,6 @@ static void settings_init(wire_http_parser_settings_t *s)
   s->on_message_complete = on_complete;
 }
 
-/* ---- the guard page ---- */
-
-#define GUARD_SPAN (1u << 21)
-static char *guard_base;
-static size_t page_size;
-
-/* Copies data so that it ends right before a PROT_NONE page. */
-static const char *guarded(const char *data, size_t len)
-{
-  if (guard_base == NULL) {
-    page_size = (size_t)sysconf(_SC_PAGESIZE);
-    void *m = mmap(NULL, GUARD_SPAN + page_size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(m, MAP_FAILED);
-    guard_base = m;
-    cr_assert_eq(mprotect(guard_base + GUARD_SPAN, page_size, PROT_NONE), 0);
-  }
-  cr_assert_leq(len, GUARD_SPAN);
-  char *dst = guard_base + GUARD_SPAN - len;
-  if (len > 0)
-    memcpy(dst, data, len);
-  return dst;
-}
-
 /* ---- feeding ---- */
 
 typedef struct {
@@ -352,14 +281,6 @@ typedef struct {
   wire_http_parser_settings_t s; /* limits only; callbacks set by run */
 } runopts_t;
 
-static uint64_t rng_state;
-static unsigned rnd(unsigned n)
-{
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (unsigned)(rng_state % n);
-}
 
 /* Feeds data in pieces (mode 0: whole, 1: byte by byte, 2+: random, seeded
  * by mode) and returns the log. */

@@ -20,58 +20,10 @@
  * as far as they can be checked on frames alone: 1 framing, 2 ping/pong,
  * 3 reserved bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close, 9 limits;
  * plus masking and length encoding from RFC 6455 5.1-5.3. */
-#include <criterion/criterion.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "codec-feed.h"
 
 #include "ws/frame.h"
 #include "ws/utf8.h"
-
-/* ---- a growable string ---- */
-
-typedef struct {
-  char *s;
-  size_t len, cap;
-} str_t;
-
-static void str_add(str_t *b, const void *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    b->s = realloc(b->s, cap);
-    cr_assert_not_null(b->s);
-    b->cap = cap;
-  }
-  if (n > 0)
-    memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void str_printf(str_t *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void str_printf(str_t *b, const char *fmt, ...)
-{
-  char tmp[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-  va_end(ap);
-  str_add(b, tmp, (size_t)n);
-}
-
-static void str_free(str_t *b)
-{
-  free(b->s);
-  memset(b, 0, sizeof(*b));
-}
 
 static uint64_t fnv(const void *p, size_t n)
 {
@@ -248,28 +200,6 @@ static int on_end(wire_ws_decoder_t *d)
 
 /* ---- the guard page ---- */
 
-#define GUARD_SPAN (1u << 21)
-static char *guard_base;
-static size_t page_size;
-
-/* Copies data so that it ends right before a PROT_NONE page. */
-static char *guarded(const char *data, size_t len)
-{
-  if (guard_base == NULL) {
-    page_size = (size_t)sysconf(_SC_PAGESIZE);
-    void *m = mmap(NULL, GUARD_SPAN + page_size, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(m, MAP_FAILED);
-    guard_base = m;
-    cr_assert_eq(mprotect(guard_base + GUARD_SPAN, page_size, PROT_NONE), 0);
-  }
-  cr_assert_leq(len, GUARD_SPAN);
-  char *dst = guard_base + GUARD_SPAN - len;
-  if (len > 0)
-    memcpy(dst, data, len);
-  return dst;
-}
-
 /* Makes the pages under [p, p + len) read-only (ro) or writable again. */
 static void protect(char *p, size_t len, int ro)
 {
@@ -290,14 +220,6 @@ typedef struct {
   wire_ws_decoder_settings_t s; /* limits and options; callbacks set here */
 } runopts_t;
 
-static uint64_t rng_state;
-static unsigned rnd(unsigned n)
-{
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (unsigned)(rng_state % n);
-}
 
 /* Feeds data in pieces (mode 0: whole, 1: byte by byte, 2+: random, seeded
  * by mode), in place or raw, and returns the log. */

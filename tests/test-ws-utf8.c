@@ -16,52 +16,15 @@
  *
  * test-ws-utf8-portable.c includes this file again with the SSE2 scanner
  * turned off. */
-#include <criterion/criterion.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "codec-feed.h"
 
 #include "ws/utf8.h"
-
-/* ---- the guard page ---- */
-
-#define GUARD_SPAN (1u << 20)
-static char *guard_base;
-
-/* Copies data so that it ends right before a PROT_NONE page. */
-static const char *guarded(const char *data, size_t len)
-{
-  if (guard_base == NULL) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    void *m = mmap(NULL, GUARD_SPAN + page, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(m, MAP_FAILED);
-    guard_base = m;
-    cr_assert_eq(mprotect(guard_base + GUARD_SPAN, page, PROT_NONE), 0);
-  }
-  cr_assert_leq(len, GUARD_SPAN);
-  char *dst = guard_base + GUARD_SPAN - len;
-  if (len > 0)
-    memcpy(dst, data, len);
-  return dst;
-}
 
 /* ---- feeding ---- */
 
 #define COMPLETE (-1)
 #define INCOMPLETE (-2)
 
-static uint64_t rng_state;
-static unsigned rnd(unsigned n)
-{
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (unsigned)(rng_state % n);
-}
 
 /* Feeds data in pieces (mode 0: whole, 1: byte by byte, 2+: random, seeded
  * by mode); returns the index of the first bad byte, or COMPLETE or
