@@ -23,16 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-common.h"
 #include "http/parser.h"
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__,     \
-              __LINE__);                                                     \
-      abort();                                                               \
-    }                                                                        \
-  } while (0)
 
 enum { O_PAUSE = 1, O_SKIP = 2, O_ANY = 4, O_SMALL = 8, O_FINISH = 16,
        O_PAUSE_BODY = 32 };
@@ -50,21 +43,6 @@ typedef struct {
   unsigned opts;
   size_t max_url;
 } rec_t;
-
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-  const unsigned char *s = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= s[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-static uint64_t mix_u(uint64_t h, uint64_t v)
-{
-  return mix(h, &v, sizeof(v));
-}
 
 static void in_view(rec_t *r, const char *at, size_t len)
 {
@@ -214,15 +192,6 @@ typedef struct {
   int upgraded;
 } result_t;
 
-static uint64_t rng;
-static unsigned rnd(unsigned n)
-{
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng % n);
-}
-
 /* mode 0: whole; 1: byte by byte; 2+: random splits. */
 static result_t parse(const uint8_t *data, size_t len, int type,
                       unsigned opts, int mode, uint64_t seed)
@@ -260,18 +229,11 @@ static result_t parse(const uint8_t *data, size_t len, int type,
   wire_http_parser_init(&p, (wire_http_parser_type_t)type, &s);
   p.data = &r;
 
-  rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)mode + 1;
+  pieces_seed(seed, mode);
   size_t off = 0;
   int rc = 0;
   while (off < len && rc == 0 && !p.upgraded) {
-    size_t n = len - off;
-    if (mode == 1)
-      n = 1;
-    else if (mode >= 2) {
-      size_t k = 1 + rnd(mode == 2 ? 7 : 64);
-      if (k < n)
-        n = k;
-    }
+    size_t n = piece_len(len - off, mode);
     char *buf = malloc(n ? n : 1);
     CHECK(buf != NULL);
     memcpy(buf, data + off, n);

@@ -35,17 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-common.h"
 #include "ws/frame.h"
 #include "ws/utf8.h"
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__,       \
-              __LINE__);                                                       \
-      abort();                                                                 \
-    }                                                                          \
-  } while (0)
 
 enum {
   O_RSV1 = 1,
@@ -76,21 +69,6 @@ typedef struct {
   int in_frame;
   wire_ws_role_t role;
 } rec_t;
-
-static uint64_t mix(uint64_t h, const void *p, size_t n)
-{
-  const unsigned char *s = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= s[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-static uint64_t mix_u(uint64_t h, uint64_t v)
-{
-  return mix(h, &v, sizeof(v));
-}
 
 static void append(unsigned char **b, size_t *len, size_t *cap, const void *p,
                    size_t n)
@@ -220,15 +198,6 @@ typedef struct {
   int closed;
 } result_t;
 
-static uint64_t rng;
-static unsigned rnd(unsigned n)
-{
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (unsigned)(rng % n);
-}
-
 /* mode 0: whole; 1: byte by byte; 2+: random splits. */
 static result_t decode(const uint8_t *data, size_t len, wire_ws_role_t role,
                        unsigned opts, int mode, int raw, uint64_t seed)
@@ -259,18 +228,11 @@ static result_t decode(const uint8_t *data, size_t len, wire_ws_role_t role,
   wire_ws_decoder_init(&d, role, (opts & O_RSV1) ? WIRE_WS_RSV1 : 0, &s);
   d.data = &r;
 
-  rng = seed * 0x9e3779b97f4a7c15ull + (uint64_t)mode + 1;
+  pieces_seed(seed, mode);
   size_t off = 0;
   int rc = 0;
   while (off < len && rc == 0) {
-    size_t n = len - off;
-    if (mode == 1)
-      n = 1;
-    else if (mode >= 2) {
-      size_t k = 1 + rnd(mode == 2 ? 7 : 64);
-      if (k < n)
-        n = k;
-    }
+    size_t n = piece_len(len - off, mode);
     char *buf = malloc(n ? n : 1);
     CHECK(buf != NULL);
     memcpy(buf, data + off, n);
