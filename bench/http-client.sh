@@ -24,6 +24,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 DURATION=${DURATION:-5}
@@ -53,7 +55,7 @@ trap cleanup EXIT
 cc -O2 -I"$root/include" "$root/bench/http_client_wire.c" "$build/libwire.a" \
   $(pkg-config --libs libuv openssl) -o "$tmp/http_client_wire"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 mkdir -p "$tmp/nginx"
 sed -e "s|@DIR@|$tmp/nginx|g" -e "s|@PORT@|$port|g" -e "s|@KEEPALIVE@|75|g" \
   "$root/bench/nginx.conf.in" >"$tmp/nginx/nginx.conf"
@@ -70,21 +72,12 @@ done
 [ "$body" = "Hello, World" ] || { echo "nginx did not start:" >&2; cat "$tmp/nginx/out" >&2; exit 1; }
 npid=$(pgrep -P "$tpid")
 
-# CPU ticks of nginx (master and worker).
-srv_ticks() {
-  local p t=0
-  for p in $npid $(pgrep -P "$npid" || true); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
-
 # run ROUND CLIENT C: appends
 #   round client conns req/s requests seconds client-cpu-s errors srv-% load
 # to $tmp/raw.
 run() {
   local round=$1 name=$2 c=$3 f=$tmp/out line s0 s1
-  s0=$(srv_ticks)
+  s0=$(cpu_ticks "$npid")
   case $name in
     wire)
       taskset -c "$CLIENT_CPU" "$tmp/http_client_wire" "$port" "$c" \
@@ -96,7 +89,7 @@ run() {
       line=$(cat "$f") ;;
     wrk)
       taskset -c "$CLIENT_CPU" "$WRK" -t 1 -c "$c" -d "${WARMUP}s" "$url" >/dev/null
-      s0=$(srv_ticks)
+      s0=$(cpu_ticks "$npid")
       local TIMEFORMAT='%3U %3S'
       { time taskset -c "$CLIENT_CPU" "$WRK" -t 1 -c "$c" -d "${DURATION}s" \
           "$url" >"$f"; } 2>"$tmp/time"
@@ -107,7 +100,7 @@ run() {
         END {split(t, u, " "); print "requests", n, "seconds", s, "cpu",
              u[1] + u[2], "errors", e + 0}' "$f") ;;
   esac
-  s1=$(srv_ticks)
+  s1=$(cpu_ticks "$npid")
   # The wire and node runs include the warm-up in the server's ticks:
   # srv-% is over the whole run for them.
   local wall=$DURATION
@@ -146,7 +139,6 @@ awk '{
          $1, $2, $3, $4, $5, $7, ($6 > 0 ? 100 * $7 / $6 : 0), $8, per, $9, $10
 }' "$tmp/raw"
 
-median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for c in $CONNS; do
   echo
   echo "## $c connections: median of $ROUNDS rounds"

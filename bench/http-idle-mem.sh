@@ -19,6 +19,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 CONNS=${CONNS:-10000}
@@ -53,9 +55,6 @@ cc -O2 -I"$root/include" "$root/bench/http_wire.c" "$build/libwire.a" \
   $(pkg-config --libs libuv) -o "$tmp/http_wire"
 cc -O2 "$root/bench/http_idle_client.c" -o "$tmp/http_idle_client"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 conf() {
   sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$4|g" -e "s|@KEEPALIVE@|$5|g" \

@@ -28,6 +28,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 DURATION=${DURATION:-5}
@@ -64,9 +66,6 @@ cc -O2 -I"$root/include" "$root/bench/http_wire.c" "$build/libwire.a" \
   $(pkg-config --libs libuv) -o "$tmp/http_wire"
 cc -O2 "$root/bench/http_ceiling.c" -o "$tmp/http_ceiling"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # conf TEMPLATE OUT DIR PORT KEEPALIVE_S: fills in a config template.
 conf() {
@@ -129,14 +128,6 @@ stop_server() {
   tpid=
 }
 
-# CPU ticks of a process and its children (nginx's worker).
-cpu_ticks() {
-  local p t=0
-  for p in $1 $(pgrep -P "$1" || true); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 
 wrk_args() {
   case $1 in
@@ -209,7 +200,6 @@ awk '{
          100 * $6 / $7, $6, $8, per, $9
 }' "$tmp/raw"
 
-median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for sc in $SCENARIOS; do
   echo
   echo "## $sc: median of $ROUNDS rounds"

@@ -22,6 +22,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 bin=$build/bench
@@ -87,7 +89,6 @@ stop_server() {
   tpid=
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run ROUND NAME CASE CONNS INFLIGHT SIZE: one warm-up, then the measured
 # run; appends one line to $tmp/raw:
@@ -138,7 +139,6 @@ awk '{
 }' "$tmp/raw"
 
 # Medians over the rounds, per server and case, then the ratios.
-median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for case in small large; do
   if [ $case = small ]; then
     desc="$CONNS connections x $INFLIGHT in flight x $SIZE B"

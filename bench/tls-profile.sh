@@ -29,6 +29,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 SERVERS=${SERVERS:-"wire nginx"}
@@ -87,7 +89,7 @@ profile() {
         sleep 0.2
       done ;;
     nginx)
-      port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      port=$(free_port)
       sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" \
         -e "s|@CERT@|$tmp/server.crt|g" -e "s|@KEY@|$tmp/server.key|g" \
         "$root/bench/tls_nginx.conf.in" >"$d/nginx.conf"

@@ -28,6 +28,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 DURATION=${DURATION:-5}
@@ -76,9 +78,6 @@ for k in $KEYS; do
   chmod 644 "$tmp/$k/server.key" # nginx's worker may run as another user
 done
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # start_server NAME KEY: on SERVER_CPU; sets tpid, spid, port.
 start_server() {
@@ -126,13 +125,6 @@ stop_server() {
   tpid=
 }
 
-cpu_ticks() {
-  local p t=0
-  for p in $1 $(pgrep -P "$1" || true); do
-    t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$t"
-}
 
 # run ROUND NAME KEY SCENARIO: appends
 #   round server key scenario rate requests server-cpu-s errors load

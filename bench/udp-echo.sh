@@ -19,6 +19,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 DURATION=${DURATION:-5}
@@ -52,7 +54,6 @@ if [ ! -x "$bin/udp_echo" ] || [ ! -x "$bin/udp_load" ] ||
   cc -O2 "$root/bench/udp_load.c" -o "$bin/udp_load"
 fi
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run NAME CMD...: one measured run; prints "NAME rate per_cpu_s cpu_s".
 run() {
@@ -102,13 +103,13 @@ for round in $(seq 1 "$ROUNDS"); do
     esac
   done | tee -a "$tmp/results"
 done
-median() {
+median_of() {
   awk -v n="$1" '$1 == n { print $4 }' "$tmp/results" | sort -n |
     awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'
 }
-m_mmsg=$(median mmsg)
-m_wire=$(median wire)
-m_node=$(median node)
+m_mmsg=$(median_of mmsg)
+m_wire=$(median_of wire)
+m_node=$(median_of node)
 awk -v m="$m_mmsg" -v w="$m_wire" -v n="$m_node" 'BEGIN {
   if (m > 0 && w > 0) printf "wire/mmsg %.2fx (per server CPU-s)\n", w / m
   if (n > 0 && w > 0) printf "wire/node %.2fx (per server CPU-s)\n", w / n

@@ -29,6 +29,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-bench}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 DURATION=${DURATION:-5}
@@ -69,9 +71,6 @@ cc -O2 "$root/bench/ws_lws.c" $(pkg-config --cflags --libs libwebsockets) \
   -o "$tmp/ws_lws"
 cc -O2 "$root/bench/ws_load.c" -o "$tmp/ws_load"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Starts server $1 on SERVER_CPU (bounded to 10 minutes); sets tpid (the
 # timeout wrapper), spid (the server) and port; checks that it echoes.
@@ -105,7 +104,6 @@ stop_server() {
   tpid=
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '$1 == "VmRSS:" {print $2}' "/proc/$1/status"; }
 
 inflight() { echo "${1#if}"; }
@@ -163,7 +161,6 @@ awk '{
          $4, 100 * $6 / $7, $6, $8, per, $9
 }' "$tmp/raw"
 
-median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 for sc in $SCENARIOS; do
   echo
   echo "## $sc ($CONNS connections x $(inflight "$sc") in flight): median of $ROUNDS rounds"
