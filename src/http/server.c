@@ -59,6 +59,7 @@
 #include <time.h>
 
 #include "../core/internal.h"
+#include "../stream/internal.h"
 #include "headers.h"
 #include "parser.h"
 #include "wire/http.h"
@@ -72,7 +73,10 @@
 #define PIPELINE_MAX 64 /* requests parsed ahead of their responses */
 #define INLINE_BUF 1024
 #define INLINE_HDRS 24
+#define RAW_NULS (2 + 2 * INLINE_HDRS) /* see msg_t.raw */
+#define NOINLINE __attribute__((noinline))
 #define PENDING_MAX (256 * 1024)
+#define TMPL_MAX 512 /* the cached response head (send_head_fast) */
 
 typedef struct conn_s conn_t;
 typedef struct msg_s msg_t;
@@ -129,6 +133,14 @@ struct msg_s {
   unsigned keep_alive : 1;
   unsigned headers_done : 1;
   unsigned delivered : 1; /* the user got it (request/upgrade event) */
+  /* A head whole in one parser input is not copied piece by piece: the
+   * pieces are noted as offsets from raw (the method's first byte, in the
+   * input), and raw_flush copies the span in one go, then writes each
+   * element's NUL over the delimiter that follows it (nul[]). Any piece
+   * that does not fit this (split, too many fields) flushes first. */
+  const char *raw;
+  uint32_t raw_end; /* the span: up to the last element's delimiter */
+  uint32_t nnul;
 
   /* Response. */
   int status;
@@ -153,7 +165,8 @@ struct msg_s {
   unsigned drain_queued : 1;
   msg_t *dnext; /* the server's list of drains to deliver */
 
-  char rbuf[RH_INLINE]; /* response headers, most fit */
+  uint32_t nul[RAW_NULS]; /* raw mode: offsets of element ends */
+  char rbuf[RH_INLINE];    /* response headers, most fit */
   char ibuf[INLINE_BUF];
   hdr_t ihdrs[INLINE_HDRS];
 };
@@ -184,6 +197,9 @@ struct conn_s {
   unsigned dead : 1;      /* ended or closing: no more HTTP */
   unsigned close_req : 1; /* wire_socket_close called */
   unsigned in_parse : 1;
+  /* The parser's input during conn_parse: raw mode (msg_t.raw) takes
+   * only pieces inside it, with their delimiter. */
+  const char *in_end;
   unsigned reparse : 1; /* a callback paused: resume with execute(0) */
 };
 
@@ -223,6 +239,18 @@ struct wire_http_server_s {
   char ka_line[80]; /* "Connection: keep-alive\r\nKeep-Alive: ...", Node's */
   size_t ka_len;
   size_t buf_limit; /* a block's request strings: twice the head cap */
+  /* The head of the usual response (HTTP/1.1 200 OK, keep-alive, a
+   * known length, no header send_head must look at), for the user headers
+   * in tmpl_rh at tmpl_sec's Date: the next such response copies it
+   * (send_head_fast). It ends with "Content-Length: " at tmpl_cl, then
+   * tmpl_body's digits and the empty line. */
+  char tmpl[TMPL_MAX];
+  size_t tmpl_len; /* 0: none yet */
+  size_t tmpl_cl;
+  size_t tmpl_body;
+  char tmpl_rh[RH_INLINE];
+  size_t tmpl_rh_len;
+  time_t tmpl_sec;
   char date[40]; /* "Date: ...\r\n" */
   size_t date_len;
   time_t date_sec;
@@ -577,7 +605,7 @@ void wire_http_req_resume(wire_http_req_t *req)
 
 /* ---- parser callbacks -------------------------------------------------- */
 
-static int buf_piece_grow(msg_t *m, const char *at, size_t len, int last)
+static NOINLINE int buf_piece_grow(msg_t *m, const char *at, size_t len, int last)
 {
   size_t limit = m->srv->buf_limit;
   int err = sbuf_add(&m->buf, m->ibuf, at, len, limit);
@@ -610,6 +638,34 @@ static int pause_here(conn_t *c)
   return WIRE_HTTP_CB_PAUSE;
 }
 
+/* Raw mode (msg_t.raw): copies the span noted so far into the block and
+ * NUL-terminates its elements; the head goes on piece by piece. */
+static NOINLINE int raw_flush(msg_t *m)
+{
+  const char *raw = m->raw;
+  m->raw = NULL;
+  int err = sbuf_add(&m->buf, m->ibuf, raw, m->raw_end, m->srv->buf_limit);
+  if (err < 0)
+    return err;
+  for (uint32_t i = 0; i < m->nnul; i++)
+    m->buf.p[m->nul[i]] = '\0';
+  return 0;
+}
+
+/* Notes a whole element at [at, at + len) in raw mode: returns its offset,
+ * or -1 when it cannot be noted (the caller flushes and copies). */
+static inline int64_t raw_note(msg_t *m, const conn_t *c, const char *at,
+                               size_t len, int last)
+{
+  if (!last || m->nnul == RAW_NULS || at < m->raw ||
+      len >= (size_t)(c->in_end - at))
+    return -1;
+  uint32_t off = (uint32_t)(at - m->raw);
+  m->nul[m->nnul++] = off + (uint32_t)len;
+  m->raw_end = off + (uint32_t)len + 1;
+  return off;
+}
+
 static int on_message_begin(wire_http_parser_t *p)
 {
   conn_t *c = p->data;
@@ -627,22 +683,6 @@ static int on_message_begin(wire_http_parser_t *p)
   if (c->nrequests > 0)
     c->req_start = wire_loop_now(c->srv->obj.loop);
   return 0;
-}
-
-static int on_method(wire_http_parser_t *p, const char *at, size_t len,
-                     int last)
-{
-  conn_t *c = p->data;
-  return buf_piece(c->cur, at, len, last);
-}
-
-static int on_url(wire_http_parser_t *p, const char *at, size_t len, int last)
-{
-  conn_t *c = p->data;
-  msg_t *m = c->cur;
-  if (m->url == 0 && m->buf.len > 0 && m->buf.p[m->buf.len - 1] == '\0')
-    m->url = (uint32_t)m->buf.len;
-  return buf_piece(m, at, len, last);
 }
 
 static int add_field(msg_t *m, const char *at, size_t len, int last)
@@ -699,18 +739,89 @@ static int add_value(msg_t *m, const char *at, size_t len, int last,
   return err;
 }
 
+/* The pieces raw mode does not take: flush it, then copy piece by piece. */
+enum { PIECE_METHOD, PIECE_URL, PIECE_FIELD, PIECE_VALUE };
+
+static NOINLINE int piece_copy(msg_t *m, int kind, const char *at,
+                               size_t len, int last)
+{
+  if (m->raw != NULL) {
+    int err = raw_flush(m);
+    if (err < 0)
+      return err;
+  }
+  switch (kind) {
+  case PIECE_URL:
+    if (m->url == 0 && m->buf.len > 0 && m->buf.p[m->buf.len - 1] == '\0')
+      m->url = (uint32_t)m->buf.len;
+    return buf_piece(m, at, len, last);
+  case PIECE_FIELD:
+    return add_field(m, at, len, last);
+  case PIECE_VALUE:
+    return add_value(m, at, len, last, 0);
+  default:
+    return buf_piece(m, at, len, last);
+  }
+}
+
+static int on_method(wire_http_parser_t *p, const char *at, size_t len,
+                     int last)
+{
+  conn_t *c = p->data;
+  msg_t *m = c->cur;
+  if (last && m->buf.len == 0 && len < (size_t)(c->in_end - at)) {
+    m->raw = at; /* the method is at offset 0 */
+    m->nul[0] = (uint32_t)len;
+    m->nnul = 1;
+    m->raw_end = (uint32_t)len + 1;
+    return 0;
+  }
+  return piece_copy(m, PIECE_METHOD, at, len, last);
+}
+
+static int on_url(wire_http_parser_t *p, const char *at, size_t len, int last)
+{
+  conn_t *c = p->data;
+  msg_t *m = c->cur;
+  int64_t off;
+  if (m->raw != NULL && (off = raw_note(m, c, at, len, last)) >= 0) {
+    m->url = (uint32_t)off;
+    return 0;
+  }
+  return piece_copy(m, PIECE_URL, at, len, last);
+}
+
 static int on_header_field(wire_http_parser_t *p, const char *at, size_t len,
                            int last)
 {
   conn_t *c = p->data;
-  return add_field(c->cur, at, len, last);
+  msg_t *m = c->cur;
+  int64_t off;
+  if (m->raw != NULL && (off = raw_note(m, c, at, len, last)) >= 0) {
+    m->in_value = 0;
+    m->field_start = (uint32_t)off;
+    return 0;
+  }
+  return piece_copy(m, PIECE_FIELD, at, len, last);
 }
 
 static int on_header_value(wire_http_parser_t *p, const char *at, size_t len,
                            int last)
 {
   conn_t *c = p->data;
-  return add_value(c->cur, at, len, last, 0);
+  msg_t *m = c->cur;
+  uint32_t n = m->nhdrs;
+  int64_t off;
+  if (m->raw != NULL && n < m->hdrs_cap &&
+      (off = raw_note(m, c, at, len, last)) >= 0) {
+    m->hdrs[n].name = m->field_start;
+    m->hdrs[n].value = (uint32_t)off;
+    m->nhdrs = n + 1;
+    m->in_value = 1;
+    m->field_start = 0;
+    return 0;
+  }
+  return piece_copy(m, PIECE_VALUE, at, len, last);
 }
 
 static int on_trailer_field(wire_http_parser_t *p, const char *at,
@@ -747,6 +858,11 @@ static int on_headers_complete(wire_http_parser_t *p)
   conn_t *c = p->data;
   wire_http_server_t *srv = c->srv;
   msg_t *m = c->cur;
+  if (m->raw != NULL) {
+    int err = raw_flush(m);
+    if (err < 0)
+      return err;
+  }
   m->version = p->http_major * 10 + p->http_minor;
   m->is_head = p->method == WIRE_HTTP_HEAD;
   m->keep_alive = wire_http_should_keep_alive(p) && !c->closing;
@@ -1034,6 +1150,113 @@ static char *put_u64(char *p, uint64_t v)
 /* Small bodies leave in the same write as their head. */
 #define HEAD_BODY_MAX 1024
 
+/* The status line and the user's headers: the start of every head. rlen
+ * and reason as send_head_body works them out (reason NULL: "200 OK"). */
+static char *put_head_start(char *p, const msg_t *m, const char *reason,
+                            size_t rlen)
+{
+  int status = m->status;
+  if (reason == NULL) {
+    memcpy(p, m->version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n",
+           17);
+    p += 17;
+  } else {
+    /* The status is 100..999 (set_status): always three digits. */
+    memcpy(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+    p[9] = (char)('0' + status / 100);
+    p[10] = (char)('0' + status / 10 % 10);
+    p[11] = (char)('0' + status % 10);
+    p[12] = ' ';
+    p += 13;
+    p = put(p, reason, rlen);
+    p = put(p, "\r\n", 2);
+  }
+  size_t i = 0;
+  while (i < m->rh.len) {
+    const char *n = m->rh.p + i;
+    size_t nl = strlen(n);
+    const char *v = n + nl + 1;
+    size_t vl = strlen(v);
+    p = put(p, n, nl);
+    p = put(p, ": ", 2);
+    p = put(p, v, vl);
+    p = put(p, "\r\n", 2);
+    i += nl + vl + 2;
+  }
+  return p;
+}
+
+/* Whether send_head_fast may answer: the usual response, whose head is
+ * the template plus its length. */
+static int head_is_usual(const msg_t *m, const conn_t *c, int64_t body_len,
+                         const char *body)
+{
+  return m->status == 200 && m->reason == NULL && !m->rh_special &&
+         m->version == 11 && m->keep_alive && !m->is_head && !c->closing &&
+         c->head == m && body_len >= 0 && body_len <= HEAD_BODY_MAX &&
+         (body != NULL || body_len == 0) && m->rh.len <= RH_INLINE;
+}
+
+/* The template for m's headers at the current Date (see tmpl). */
+static void tmpl_build(wire_http_server_t *srv, const msg_t *m,
+                       const char *date, size_t dlen)
+{
+  srv->tmpl_len = 0;
+  /* Each user header takes 4 bytes more than in rh ("name\0value\0"). */
+  if (17 + m->rh.len * 2 + dlen + srv->ka_len + 16 + 24 > TMPL_MAX)
+    return;
+  char *p = put_head_start(srv->tmpl, m, NULL, 2);
+  p = put(p, date, dlen);
+  p = put(p, srv->ka_line, srv->ka_len);
+  p = put(p, "Content-Length: ", 16);
+  srv->tmpl_cl = (size_t)(p - srv->tmpl);
+  srv->tmpl_len = srv->tmpl_cl;
+  srv->tmpl_body = SIZE_MAX; /* the digits come with the first use */
+  memcpy(srv->tmpl_rh, m->rh.p, m->rh.len);
+  srv->tmpl_rh_len = m->rh.len;
+  srv->tmpl_sec = srv->date_sec;
+}
+
+/* The usual response (head_is_usual), head and body written straight
+ * into the socket's queue. Returns 1 when done (r: what the write said), 0
+ * when send_head_body must build the head itself. */
+static int send_head_fast(msg_t *m, conn_t *c, const char *body,
+                          size_t body_len, int *r)
+{
+  wire_http_server_t *srv = m->srv;
+  size_t dlen;
+  const char *date = date_line(srv, &dlen);
+  if (srv->tmpl_len == 0 || srv->tmpl_sec != srv->date_sec ||
+      srv->tmpl_rh_len != m->rh.len ||
+      memcmp(srv->tmpl_rh, m->rh.p, m->rh.len) != 0) {
+    tmpl_build(srv, m, date, dlen);
+    if (srv->tmpl_len == 0)
+      return 0;
+  }
+  if (srv->tmpl_body != body_len) {
+    char *d = put_u64(srv->tmpl + srv->tmpl_cl, (uint64_t)body_len);
+    memcpy(d, "\r\n\r\n", 4);
+    srv->tmpl_len = (size_t)(d + 4 - srv->tmpl);
+    srv->tmpl_body = body_len;
+  }
+  size_t total = srv->tmpl_len + body_len;
+  char *p;
+  int err = wire__socket_write_reserve(c->s, total, &p);
+  if (err < 0) {
+    *r = err;
+    return 1;
+  }
+  memcpy(p, srv->tmpl, srv->tmpl_len);
+  if (body_len > 0)
+    memcpy(p + srv->tmpl_len, body, body_len);
+  m->head_sent = 1;
+  m->body_sent += body_len;
+  *r = wire__socket_write_commit(c->s, total);
+  if (*r == 0)
+    m->need_drain = 1;
+  return 1;
+}
+
 /* Builds and queues the head. body_len is known when end() sends the whole
  * body at once (>= 0) or unknown (-1). body (may be NULL) is that body: when
  * it is small and sent as is, it goes out with the head and *body_done is
@@ -1045,6 +1268,14 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   wire_http_server_t *srv = m->srv;
   if (c == NULL || c->dead)
     return WIRE_ECLOSED;
+  if (body_done != NULL && head_is_usual(m, c, body_len, body)) {
+    int r;
+    if (send_head_fast(m, c, body, (size_t)body_len, &r)) {
+      if (r >= 0)
+        *body_done = 1;
+      return r;
+    }
+  }
   m->head_sent = 1;
   int status = m->status;
   int informational = status >= 100 && status < 200;
@@ -1103,34 +1334,7 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   char *head = need <= sizeof(stack) ? stack : wire__malloc(need);
   if (head == NULL)
     return WIRE_ENOMEM;
-  char *p = head;
-  if (reason == NULL) {
-    memcpy(p, m->version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n",
-           17);
-    p += 17;
-  } else {
-    /* The status is 100..999 (set_status): always three digits. */
-    memcpy(p, m->version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
-    p[9] = (char)('0' + status / 100);
-    p[10] = (char)('0' + status / 10 % 10);
-    p[11] = (char)('0' + status % 10);
-    p[12] = ' ';
-    p += 13;
-    p = put(p, reason, rlen);
-    p = put(p, "\r\n", 2);
-  }
-  size_t i = 0;
-  while (i < m->rh.len) {
-    const char *n = m->rh.p + i;
-    size_t nl = strlen(n);
-    const char *v = n + nl + 1;
-    size_t vl = strlen(v);
-    p = put(p, n, nl);
-    p = put(p, ": ", 2);
-    p = put(p, v, vl);
-    p = put(p, "\r\n", 2);
-    i += nl + vl + 2;
-  }
+  char *p = put_head_start(head, m, reason, rlen);
   if (!m->user_date)
     p = put(p, date, dlen);
   if (!informational) {
@@ -1444,10 +1648,19 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
   size_t nread = 0;
   c->reparse = 0;
   c->in_parse = 1;
+  c->in_end = data + len;
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
   c->in_parse = 0;
   if (c->dead)
     return;
+  if (err >= 0 && c->cur != NULL && c->cur->raw != NULL) {
+    /* A head split across inputs: what it has so far is copied now. */
+    err = raw_flush(c->cur);
+    if (err < 0) {
+      client_error(c, err, err == WIRE_ENOMEM ? 503 : 431);
+      return;
+    }
+  }
   if (err < 0) {
     int status = wire_http_error_status(c->parser.error);
     if (err == WIRE_ENOMEM)

@@ -1,0 +1,245 @@
+/* The HTTP server's request heads, however they arrive: whole in one read
+ * (kept as one copy of the head), split across reads at every byte, more
+ * fields than fit the inline index, pipelined behind a whole one. The
+ * handler echoes method, target and every field as it got them, so each
+ * case checks the exact strings the application sees. */
+#include "test-http-server.h"
+
+static int nreq;
+
+/* "METHOD TARGET\n" then "name=value\n" for each field, in order. */
+static void on_echo_head(wire_http_server_t *srv, wire_http_req_t *req,
+                         wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)d;
+  nreq++;
+  char body[8192];
+  int n = snprintf(body, sizeof(body), "%s %s\n", wire_http_req_method(req),
+                   wire_http_req_url(req));
+  size_t count = wire_http_req_header_count(req);
+  for (size_t i = 0; i < count; i++) {
+    const char *name, *value;
+    cr_assert_eq(wire_http_req_header_at(req, i, &name, &value), 0);
+    n += snprintf(body + n, sizeof(body) - (size_t)n, "%s=%s\n", name, value);
+    cr_assert_lt((size_t)n, sizeof(body));
+  }
+  cr_assert_eq(wire_http_res_end(res, body, (size_t)n), 0);
+}
+
+static int waited;
+
+static void on_waited(wire_timer_t *t, void *d)
+{
+  (void)d;
+  waited = 1;
+  wire_timer_close(t, NULL);
+}
+
+/* Runs the loop for ms: the bytes written before reach the server as a
+ * read of their own. */
+static void wait_ms(uint64_t ms)
+{
+  wire_timer_t *t;
+  waited = 0;
+  cr_assert_eq(wire_timer_create(hs.loop, &t), 0);
+  wire_timer_start(t, ms, 0, on_waited);
+  H_RUN_UNTIL(hs.loop, waited);
+}
+
+static const char head[] = "PATCH /a/b?c=d&e=%20 HTTP/1.1\r\n"
+                           "Host: example.test:8080\r\n"
+                           "X-Empty:\r\n"
+                           "X-Ws: \t a  b \t \r\n"
+                           "x-lower-CASE: v\r\n"
+                           "Content-Length: 0\r\n"
+                           "\r\n";
+static const char echoed[] = "PATCH /a/b?c=d&e=%20\n"
+                             "Host=example.test:8080\n"
+                             "X-Empty=\n"
+                             "X-Ws=a  b\n"
+                             "x-lower-CASE=v\n"
+                             "Content-Length=0\n";
+
+Test(http_server_heads, whole_head_and_split_at_every_byte, .timeout = 60)
+{
+  nreq = 0;
+  hs_start(NULL, on_echo_head);
+  hc_t c;
+  hc_open(&c);
+  size_t len = sizeof(head) - 1;
+  /* Whole, then every split point: the same strings each time. */
+  hc_send_n(&c, head, len);
+  H_RUN_UNTIL(hs.loop, hc_count(&c, echoed) == 1);
+  for (size_t k = 1; k < len; k++) {
+    hc_send_n(&c, head, k);
+    wait_ms(3);
+    hc_send_n(&c, head + k, len - k);
+    H_RUN_UNTIL(hs.loop, nreq == (int)k + 1);
+  }
+  H_RUN_UNTIL(hs.loop, hc_count(&c, echoed) == (int)len);
+  cr_assert_eq(hc_count(&c, "HTTP/1.1 200 OK\r\n"), (int)len, "%s",
+               hc_str(&c));
+  hc_close(&c);
+  hs_done();
+}
+
+Test(http_server_heads, pipelined_behind_a_whole_head, .timeout = 30)
+{
+  nreq = 0;
+  hs_start(NULL, on_echo_head);
+  hc_t c;
+  hc_open(&c);
+  size_t len = sizeof(head) - 1;
+  int want = 0;
+  for (size_t k = 1; k < len; k += 7) {
+    /* One whole request and the start of the next in one write. */
+    char two[2 * sizeof(head)];
+    memcpy(two, head, len);
+    memcpy(two + len, head, k);
+    hc_send_n(&c, two, len + k);
+    wait_ms(3);
+    hc_send_n(&c, head + k, len - k);
+    want += 2;
+    H_RUN_UNTIL(hs.loop, nreq == want);
+  }
+  H_RUN_UNTIL(hs.loop, hc_count(&c, echoed) == want);
+  hc_close(&c);
+  hs_done();
+}
+
+Test(http_server_heads, more_fields_than_the_inline_index, .timeout = 30)
+{
+  nreq = 0;
+  hs_start(NULL, on_echo_head);
+  char req[4096];
+  char want[4096];
+  int n = snprintf(req, sizeof(req), "GET /many HTTP/1.1\r\nHost: h\r\n");
+  int w = snprintf(want, sizeof(want), "GET /many\nHost=h\n");
+  for (int i = 0; i < 60; i++) {
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "X-F%d: value %d\r\n", i,
+                  i * 7);
+    w += snprintf(want + w, sizeof(want) - (size_t)w, "X-F%d=value %d\n", i,
+                  i * 7);
+  }
+  n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+  hc_t c;
+  hc_open(&c);
+  /* Whole, then split in the middle of the fields. */
+  hc_send_n(&c, req, (size_t)n);
+  H_RUN_UNTIL(hs.loop, nreq == 1);
+  hc_send_n(&c, req, (size_t)n / 2);
+  wait_ms(3);
+  hc_send_n(&c, req + n / 2, (size_t)n - (size_t)n / 2);
+  H_RUN_UNTIL(hs.loop, hc_count(&c, want) == 2);
+  hc_close(&c);
+  hs_done();
+}
+
+/* ---- the response head: the usual one is cached per server --------------- */
+
+/* /t: text/plain; /x: two headers; /n: none; /h: HEAD-like 204. The
+ * body is the target, so its length changes with it. */
+static void on_varied(wire_http_server_t *srv, wire_http_req_t *req,
+                      wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)d;
+  nreq++;
+  const char *url = wire_http_req_url(req);
+  if (strncmp(url, "/t", 2) == 0) {
+    wire_http_res_set_header(res, "Content-Type", "text/plain");
+  } else if (strncmp(url, "/x", 2) == 0) {
+    wire_http_res_set_header(res, "X-A", "1");
+    wire_http_res_set_header(res, "X-B", "two");
+  } else if (strncmp(url, "/s", 2) == 0) {
+    wire_http_res_write_head(res, 201, NULL);
+  }
+  cr_assert_eq(wire_http_res_end(res, url, strlen(url)), 0);
+}
+
+/* The n-th response's head in c's input, without its Date line. */
+static void head_at(hc_t *c, int n, char *out, size_t cap)
+{
+  const char *s = hc_str(c);
+  for (int i = 0; i < n; i++) {
+    s = strstr(s + 1, "HTTP/1.1 ");
+    cr_assert_not_null(s);
+  }
+  if (n == 0)
+    cr_assert_eq(strncmp(s, "HTTP/1.1 ", 9), 0);
+  const char *end = strstr(s, "\r\n\r\n");
+  cr_assert_not_null(end);
+  size_t k = 0;
+  for (const char *l = s; l < end + 4;) {
+    const char *e = strstr(l, "\r\n") + 2;
+    if (strncmp(l, "Date: ", 6) != 0) {
+      cr_assert_lt(k + (size_t)(e - l), cap);
+      memcpy(out + k, l, (size_t)(e - l));
+      k += (size_t)(e - l);
+    }
+    l = e;
+  }
+  out[k] = '\0';
+}
+
+Test(http_server_heads, cached_head_follows_headers_status_and_length)
+{
+  nreq = 0;
+  hs_start(NULL, on_varied);
+  hc_t c;
+  hc_open(&c);
+  static const char *urls[] = {"/t", "/t", "/x", "/n", "/t", "/tt", "/s",
+                               "/x", "/n", "/nnn", "/t"};
+  static const char *heads[] = {
+      "Content-Type: text/plain\r\n", "Content-Type: text/plain\r\n",
+      "X-A: 1\r\nX-B: two\r\n",       "",
+      "Content-Type: text/plain\r\n", "Content-Type: text/plain\r\n",
+      "",                             "X-A: 1\r\nX-B: two\r\n",
+      "",                             "",
+      "Content-Type: text/plain\r\n"};
+  size_t n = sizeof(urls) / sizeof(urls[0]);
+  char req[256];
+  for (size_t i = 0; i < n; i++) {
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", urls[i]);
+    hc_send(&c, req);
+    H_RUN_UNTIL(hs.loop, nreq == (int)i + 1 &&
+                             hc_count(&c, "HTTP/1.1 ") == (int)i + 1 &&
+                             c.in.len > 0 &&
+                             strncmp(c.in.buf + c.in.len - strlen(urls[i]),
+                                     urls[i], strlen(urls[i])) == 0);
+  }
+  for (size_t i = 0; i < n; i++) {
+    char got[1024], want[1024];
+    head_at(&c, (int)i, got, sizeof(got));
+    snprintf(want, sizeof(want),
+             "HTTP/1.1 %s\r\n%sConnection: keep-alive\r\n"
+             "Keep-Alive: timeout=5\r\nContent-Length: %zu\r\n\r\n",
+             strcmp(urls[i], "/s") == 0 ? "201 Created" : "200 OK", heads[i],
+             strlen(urls[i]));
+    cr_assert_str_eq(got, want, "response %zu: [%s] [%s]", i, got, want);
+  }
+  cr_assert_eq(hc_count(&c, "\r\nDate: "), (int)n);
+  hc_close(&c);
+  hs_done();
+}
+
+/* The Date line follows the clock: a second later, a new one. */
+Test(http_server_heads, cached_head_takes_the_new_date)
+{
+  nreq = 0;
+  hs_start(NULL, on_varied);
+  hc_t c;
+  hc_open(&c);
+  hc_send(&c, "GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\n/t") == 1);
+  wait_ms(1100);
+  hc_send(&c, "GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\n/t") == 2);
+  const char *s = hc_str(&c);
+  const char *d1 = strstr(s, "\r\nDate: ");
+  cr_assert_not_null(d1);
+  const char *d2 = strstr(d1 + 1, "\r\nDate: ");
+  cr_assert_not_null(d2);
+  cr_assert_neq(strncmp(d1, d2, 37), 0, "%s", s);
+  hc_close(&c);
+  hs_done();
+}
