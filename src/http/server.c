@@ -125,14 +125,14 @@ struct msg_s {
   uint32_t method, url;
   uint32_t field_start;
   int version;
-  unsigned in_value : 1;
-  unsigned in_trailer : 1;
-  unsigned req_complete : 1;
-  unsigned req_paused : 1;
-  unsigned is_head : 1;
-  unsigned keep_alive : 1;
-  unsigned headers_done : 1;
-  unsigned delivered : 1; /* the user got it (request/upgrade event) */
+  uint8_t in_value;
+  uint8_t in_trailer;
+  uint8_t req_complete;
+  uint8_t req_paused;
+  uint8_t is_head;
+  uint8_t keep_alive;
+  uint8_t headers_done;
+  uint8_t delivered; /* the user got it (request/upgrade event) */
   /* A head whole in one parser input is not copied piece by piece: the
    * pieces are noted as offsets from raw (the method's first byte, in the
    * input), and raw_flush copies the span in one go, then writes each
@@ -150,19 +150,23 @@ struct msg_s {
   sbuf_t trailers;    /* "name: value\r\n" lines */
   uint64_t content_length;
   uint64_t body_sent;
-  unsigned head_sent : 1;
-  unsigned ended : 1;
-  unsigned chunked : 1;
-  unsigned has_cl : 1;
-  unsigned no_body : 1;
-  unsigned close_after : 1;
-  unsigned user_date : 1;
-  unsigned finished : 1; /* all bytes queued on the socket */
-  unsigned closed : 1;   /* the connection died first */
-  unsigned zombie : 1;
-  unsigned need_drain : 1;
-  unsigned rh_special : 1; /* a header send_head looks for was set */
-  unsigned drain_queued : 1;
+  uint8_t head_sent;
+  uint8_t ended;
+  uint8_t chunked;
+  uint8_t has_cl;
+  uint8_t no_body;
+  uint8_t close_after;
+  uint8_t user_date;
+  uint8_t finished; /* all bytes queued on the socket */
+  uint8_t closed;   /* the connection died first */
+  uint8_t zombie;
+  uint8_t need_drain;
+  uint8_t rh_special; /* a header send_head looks for was set */
+  /* So far the usual response (head_is_usual): an HTTP/1.1 keep-alive
+   * request that is not HEAD, status 200 without a reason of the user's,
+   * no framing header set, head not sent. */
+  uint8_t usual;
+  uint8_t drain_queued;
   msg_t *dnext; /* the server's list of drains to deliver */
 
   uint32_t nul[RAW_NULS]; /* raw mode: offsets of element ends */
@@ -873,6 +877,7 @@ static int on_headers_complete(wire_http_parser_t *p)
   if (!m->keep_alive)
     c->closing = 1;
   m->headers_done = 1;
+  m->usual = m->version == 11 && m->keep_alive && !m->is_head;
 
   if (p->flags & WIRE_HTTP_F_UPGRADE) {
     int is_connect = p->method == WIRE_HTTP_CONNECT;
@@ -983,8 +988,10 @@ static int rh_append(msg_t *m, const char *name, size_t nl, const char *value,
                      size_t vl)
 {
   sbuf_t *b = &m->rh;
-  if (rh_is_special(name, nl))
+  if (rh_is_special(name, nl)) {
     m->rh_special = 1;
+    m->usual = 0;
+  }
   if (nl + vl + 2 <= b->cap - b->len) {
     char *p = b->p + b->len;
     memcpy(p, name, nl + 1);
@@ -1021,6 +1028,8 @@ int wire_http_res_set_status(wire_http_res_t *res, int status,
     m->reason = r;
   }
   m->status = status;
+  if (status != 200 || reason != NULL)
+    m->usual = 0;
   return 0;
 }
 
@@ -1191,10 +1200,9 @@ static char *put_head_start(char *p, const msg_t *m, const char *reason,
 static int head_is_usual(const msg_t *m, const conn_t *c, int64_t body_len,
                          const char *body)
 {
-  return m->status == 200 && m->reason == NULL && !m->rh_special &&
-         m->version == 11 && m->keep_alive && !m->is_head && !c->closing &&
-         c->head == m && body_len >= 0 && body_len <= HEAD_BODY_MAX &&
-         (body != NULL || body_len == 0) && m->rh.len <= RH_INLINE;
+  return m->usual && !c->closing && c->head == m && body_len >= 0 &&
+         body_len <= HEAD_BODY_MAX && (body != NULL || body_len == 0) &&
+         m->rh.len <= RH_INLINE;
 }
 
 /* The template for m's headers at the current Date (see tmpl). */
@@ -1250,6 +1258,7 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
   if (body_len > 0)
     memcpy(p + srv->tmpl_len, body, body_len);
   m->head_sent = 1;
+  m->usual = 0;
   m->body_sent += body_len;
   *r = wire__socket_write_commit(c->s, total);
   if (*r == 0)
@@ -1277,6 +1286,7 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
     }
   }
   m->head_sent = 1;
+  m->usual = 0;
   int status = m->status;
   int informational = status >= 100 && status < 200;
   m->no_body = m->is_head || status == 204 || status == 304 || informational;
