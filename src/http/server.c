@@ -1277,14 +1277,6 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   wire_http_server_t *srv = m->srv;
   if (c == NULL || c->dead)
     return WIRE_ECLOSED;
-  if (body_done != NULL && head_is_usual(m, c, body_len, body)) {
-    int r;
-    if (send_head_fast(m, c, body, (size_t)body_len, &r)) {
-      if (r >= 0)
-        *body_done = 1;
-      return r;
-    }
-  }
   m->head_sent = 1;
   m->usual = 0;
   int status = m->status;
@@ -1477,17 +1469,27 @@ int wire_http_res_add_trailer(wire_http_res_t *res, const char *name,
 int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
 {
   msg_t *m = res->m;
+  conn_t *c = m->conn;
+  int r;
+  /* The usual response (usual implies not ended, head not sent). */
+  if (m->usual && c != NULL && !c->dead &&
+      head_is_usual(m, c, (int64_t)len, buf) &&
+      send_head_fast(m, c, buf, len, &r)) {
+    m->ended = 1;
+    pipeline_advance(c); /* it is the head: head_is_usual */
+    return r < 0 ? r : 0;
+  }
   if (m->ended)
     return WIRE_EWRITEAFTEREND;
   m->ended = 1;
-  conn_t *c = m->conn;
+  m->usual = 0;
   if (c == NULL || c->dead) {
     /* The connection went away: end releases the orphan. */
     if (c == NULL)
       msg_maybe_release(m);
     return WIRE_ECLOSED;
   }
-  int r = 1;
+  r = 1;
   int body_done = 0;
   if (!m->head_sent)
     r = send_head_body(m,
