@@ -2,7 +2,8 @@
  * drain, zero-copy completions in order, close with pending writes
  * (WIRE_ECANCELED in order, before the close event), the close callback on
  * a later turn, the write cap, write after end, the reuse of write chunks,
- * the reserve/commit write protocols use. */
+ * the reserve/commit write protocols use, the write of a data event
+ * leaving when the event returns. */
 #include "helpers.h"
 
 #include "../src/stream/internal.h"
@@ -731,5 +732,91 @@ Test(stream_write, flush_now_writes_before_the_turn_ends)
   cr_assert_eq(memcmp(pe.in.buf, "earlyhello world", 16), 0);
   cr_assert_eq(e.errors + pe.errors, 0);
   h_sink_free(&pe.in);
+  h_loop_done(loop);
+}
+
+/* What a data event writes leaves when the event returns, not at the end
+ * of the turn: N peers send in the same turn, and when the server reads
+ * each, the answers it gave the others in that turn are already written
+ * (so one write chunk serves them all in turn). */
+enum { TURN_N = 16 };
+
+typedef struct {
+  wire_server_t *srv;
+  wire_socket_t *peers[TURN_N];
+  int npeers;
+  wire_socket_t *answered[TURN_N];
+  int nanswered;
+  int left_queued; /* an earlier answer still queued at a later read */
+  int connected;
+  int replies;
+} turn_t;
+
+static void t_on_conn(wire_server_t *srv, wire_socket_t *s, void *d)
+{
+  (void)srv;
+  turn_t *t = d;
+  t->peers[t->npeers++] = s;
+}
+
+static void t_on_connect(wire_socket_t *s, int status, void *arg)
+{
+  (void)s;
+  cr_assert_eq(status, 0);
+  ((turn_t *)arg)->connected++;
+}
+
+static void t_peer_data(wire_socket_t *s, const char *buf, size_t len,
+                        void *d)
+{
+  (void)buf, (void)len;
+  turn_t *t = d;
+  for (int i = 0; i < t->nanswered; i++)
+    if (wire_socket_write_queue_size(t->answered[i]) > 0)
+      t->left_queued++;
+  static char answer[100];
+  cr_assert_eq(wire_socket_write(s, answer, sizeof(answer)), 1);
+  t->answered[t->nanswered++] = s;
+}
+
+static void t_client_data(wire_socket_t *s, const char *buf, size_t len,
+                          void *d)
+{
+  (void)buf, (void)len;
+  turn_t *t = d;
+  t->replies++;
+  wire_socket_close(s, NULL);
+}
+
+Test(stream_write, data_event_writes_leave_when_it_returns)
+{
+  wire_loop_t *loop = h_loop_new();
+  turn_t t = {0};
+  cr_assert_eq(wire_server_create(loop, NULL, t_on_conn, &t.srv), 0);
+  wire_server_set_data(t.srv, &t);
+  int port = h_listen(t.srv, "127.0.0.1");
+  wire_socket_t *clients[TURN_N];
+  for (int i = 0; i < TURN_N; i++) {
+    wire_connect_opts_t o = WIRE_CONNECT_OPTS_INIT;
+    o.host = "127.0.0.1";
+    o.port = port;
+    cr_assert_eq(wire_socket_connect(loop, &o, t_on_connect, &t, &clients[i]),
+                 0);
+    wire_socket_set_data(clients[i], &t);
+    wire_socket_on_data(clients[i], t_client_data);
+  }
+  H_RUN_UNTIL(loop, t.connected == TURN_N && t.npeers == TURN_N);
+  wire_server_close(t.srv, NULL);
+  for (int i = 0; i < TURN_N; i++) {
+    wire_socket_set_data(t.peers[i], &t);
+    wire_socket_on_data(t.peers[i], t_peer_data);
+  }
+  /* All in this turn: the server reads them all in the next one. */
+  for (int i = 0; i < TURN_N; i++)
+    cr_assert_eq(wire_socket_write(clients[i], "?", 1), 1);
+  H_RUN_UNTIL(loop, t.replies == TURN_N);
+  cr_assert_eq(t.nanswered, TURN_N);
+  cr_assert_eq(t.left_queued, 0);
+  h_run(loop);
   h_loop_done(loop);
 }

@@ -14,8 +14,9 @@
  *   error(code)     something failed; close(had_error = 1) follows
  *   close(had_err)  the socket is gone; the last event
  *
- * Writes: wire_socket_write() copies and queues; small writes made in one
- * loop turn coalesce into one writev at the end of the turn. It returns 1
+ * Writes: wire_socket_write() copies and queues; small writes coalesce into
+ * one writev, made when the socket's data callback returns for what it
+ * writes to its own socket, else at the end of the loop turn. It returns 1
  * while the queue is under the high-water mark (16 KiB by default), 0 when
  * it is above (wait for drain), negative on error. The queue has a hard cap
  * (64 MiB by default): a write that would pass it fails with WIRE_ENOBUFS

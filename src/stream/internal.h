@@ -65,7 +65,8 @@ enum {
   WIRE__S_RESET = 1u << 14,
   WIRE__S_UNREF = 1u << 15,
   WIRE__S_USER_CLOSED = 1u << 16, /* the user called close/reset */
-  WIRE__S_PIPE_PAUSED = 1u << 17  /* paused by wire_pipe backpressure */
+  WIRE__S_PIPE_PAUSED = 1u << 17, /* paused by wire_pipe backpressure */
+  WIRE__S_IN_READ = 1u << 18      /* in its data event: flushed after it */
 };
 
 struct wire_socket_s {

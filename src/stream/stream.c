@@ -3,12 +3,16 @@
  * Write queue. wire_socket_write copies into 16 KiB chunks (from the
  * loop's free list) at the tail of a singly linked queue; writev queues
  * borrowed views; wire__socket_write_reserve/commit let a protocol write
- * its bytes (a frame header and payload) straight into the tail. Nothing is written inside the call: the socket is put on
- * the loop's flush list and all writes of the turn go out in one try_write
- * (a writev) at the end of the turn. What the kernel does not take goes to
- * one async transport write; more writes queue behind it. A write that
- * takes the queue over the high-water mark is tried at once, so a large
- * write does not report backpressure the kernel would not have given.
+ * its bytes (a frame header and payload) straight into the tail. Nothing is
+ * written inside the call: the socket is put on the loop's flush list and
+ * all writes of the turn go out in one try_write (a writev) at the end of
+ * the turn; except that what a socket's data event writes to it goes out
+ * when the event returns (the answers to one read, together), so the chunk
+ * it used is free again for the next socket of the turn. What the kernel
+ * does not take goes to one async transport write; more writes queue
+ * behind it. A write that takes the queue over the high-water mark is
+ * tried at once, so a large write does not report backpressure the kernel
+ * would not have given.
  *
  * Completions of zero-copy writes are collected on a done list and
  * delivered from the flush, never inside a write call.
@@ -470,7 +474,8 @@ static int queued(wire_socket_t *s)
       int r = try_flush(s);
       (void)r; /* an error shows again in the flush, which reports it */
     }
-    wire__flush_queue(s->obj.loop, &s->flush);
+    if (!HAS(s, WIRE__S_IN_READ))
+      wire__flush_queue(s->obj.loop, &s->flush);
   }
   if (s->wq_bytes >= s->hwm) {
     s->flags |= WIRE__S_NEED_DRAIN;
@@ -597,7 +602,7 @@ void wire_socket_end(wire_socket_t *s)
   if (HAS(s, WIRE__S_CLOSING | WIRE__S_ENDING))
     return;
   s->flags |= WIRE__S_ENDING;
-  if (HAS(s, WIRE__S_CONNECTED))
+  if (HAS(s, WIRE__S_CONNECTED) && !HAS(s, WIRE__S_IN_READ))
     wire__flush_queue(s->obj.loop, &s->flush);
 }
 
@@ -671,6 +676,8 @@ void wire__stream_on_read(wire_socket_t *s, ssize_t nread, const char *buf)
     touch(s);
     wire__socket_ref(s);
     wire_socket_t *dst = PIPE_DST(s);
+    int outer = !HAS(s, WIRE__S_IN_READ);
+    s->flags |= WIRE__S_IN_READ;
     if (dst != NULL) {
       int r = wire_socket_write(dst, buf, (size_t)nread);
       if (r == 0) {
@@ -682,6 +689,15 @@ void wire__stream_on_read(wire_socket_t *s, ssize_t nread, const char *buf)
     }
     if (s->on_data != NULL && !HAS(s, WIRE__S_CLOSING))
       s->on_data(s, buf, (size_t)nread, s->data);
+    if (outer) {
+      /* What the data event wrote (the answers to the requests it read)
+       * leaves now rather than at the end of the turn: one chunk then
+       * serves every socket of the turn in turn, instead of one chunk
+       * per socket that read, all held until the turn ends. */
+      s->flags &= ~WIRE__S_IN_READ;
+      if (s->wq_head != NULL || HAS(s, WIRE__S_ENDING))
+        flush(s);
+    }
     wire__socket_unref(s);
     return;
   }
