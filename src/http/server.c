@@ -111,20 +111,13 @@ struct wire_http_res_s {
 };
 
 struct msg_s {
+  /* Cleared by msg_new, up to conn. */
   wire_http_req_t req;
   wire_http_res_t res;
-  conn_t *conn; /* NULL once the connection is gone */
-  msg_t *next;  /* the connection's queue, or the zombie/pool list */
-  wire_http_server_t *srv;
-
-  /* Request: strings in buf, header index in hdrs. */
-  sbuf_t buf;
-  hdr_t *hdrs;
-  uint32_t nhdrs, hdrs_cap;
+  uint32_t nhdrs;
   uint32_t ntrailers; /* trailers follow the headers in hdrs */
   uint32_t method, url;
   uint32_t field_start;
-  int version;
   uint8_t in_value;
   uint8_t in_trailer;
   uint8_t req_complete;
@@ -133,23 +126,6 @@ struct msg_s {
   uint8_t keep_alive;
   uint8_t headers_done;
   uint8_t delivered; /* the user got it (request/upgrade event) */
-  /* A head whole in one parser input is not copied piece by piece: the
-   * pieces are noted as offsets from raw (the method's first byte, in the
-   * input), and raw_flush copies the span in one go, then writes each
-   * element's NUL over the delimiter that follows it (nul[]). Any piece
-   * that does not fit this (split, too many fields) flushes first. */
-  const char *raw;
-  uint32_t raw_end; /* the span: up to the last element's delimiter */
-  uint32_t nnul;
-
-  /* Response. */
-  int status;
-  char *reason;       /* the user's reason phrase (a copy), or NULL */
-  sbuf_t rh;          /* response headers: "name\0value\0" pairs */
-  sbuf_t out;         /* bytes waiting for this block to be the head */
-  sbuf_t trailers;    /* "name: value\r\n" lines */
-  uint64_t content_length;
-  uint64_t body_sent;
   uint8_t head_sent;
   uint8_t ended;
   uint8_t chunked;
@@ -167,12 +143,39 @@ struct msg_s {
    * no framing header set, head not sent. */
   uint8_t usual;
   uint8_t drain_queued;
-  msg_t *dnext; /* the server's list of drains to deliver */
+  /* A head whole in one parser input is not copied piece by piece: the
+   * pieces are noted as offsets from raw (the method's first byte, in the
+   * input), and raw_flush copies the span in one go, then writes each
+   * element's NUL over the delimiter that follows it (nul[]). Any piece
+   * that does not fit this (split, too many fields) flushes first. */
+  const char *raw;
+  uint64_t body_sent;
 
-  uint32_t nul[RAW_NULS]; /* raw mode: offsets of element ends */
-  char rbuf[RH_INLINE];    /* response headers, most fit */
+  /* From conn on: set by msg_new, or valid only with the flag that says
+   * so. */
+  conn_t *conn; /* NULL once the connection is gone */
+  msg_t *next;  /* the connection's queue, or the zombie/pool list */
+  wire_http_server_t *srv;
+  int version;
+  int status;
+  uint32_t raw_end; /* the span: up to the last element's delimiter */
+  uint32_t nnul;
+  uint64_t content_length; /* with has_cl */
+  msg_t *dnext; /* the server's list of drains to deliver (drain_queued) */
+
+  /* Empty in a block from the pool: msg_free leaves them so. */
+  sbuf_t buf;      /* request strings */
+  hdr_t *hdrs;     /* header index */
+  uint32_t hdrs_cap;
+  char *reason;    /* the user's reason phrase (a copy), or NULL */
+  sbuf_t rh;       /* response headers: "name\0value\0" pairs */
+  sbuf_t out;      /* bytes waiting for this block to be the head */
+  sbuf_t trailers; /* "name: value\r\n" lines */
+
+  char rbuf[RH_INLINE]; /* response headers, most fit */
   char ibuf[INLINE_BUF];
   hdr_t ihdrs[INLINE_HDRS];
+  uint32_t nul[RAW_NULS]; /* raw mode: offsets of element ends */
 };
 
 struct conn_s {
@@ -414,20 +417,21 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
     m = wire__malloc(sizeof(*m));
     if (m == NULL)
       return NULL;
+    m->buf = (sbuf_t){m->ibuf, 0, INLINE_BUF};
+    m->hdrs = m->ihdrs;
+    m->hdrs_cap = INLINE_HDRS;
+    m->reason = NULL;
+    m->rh = (sbuf_t){m->rbuf, 0, RH_INLINE};
+    m->out = (sbuf_t){NULL, 0, 0};
+    m->trailers = (sbuf_t){NULL, 0, 0};
   }
-  /* Clear the header part only: the inline buffers (rbuf onwards) need no
-   * zeroing. */
-  memset(m, 0, offsetof(msg_t, rbuf));
+  /* Clear the state part only: the buffers are empty already. */
+  memset(m, 0, offsetof(msg_t, conn));
   m->srv = srv;
   m->conn = c;
+  m->next = NULL;
   m->req.m = m;
   m->res.m = m;
-  m->buf.p = m->ibuf;
-  m->buf.cap = INLINE_BUF;
-  m->hdrs = m->ihdrs;
-  m->hdrs_cap = INLINE_HDRS;
-  m->rh.p = m->rbuf;
-  m->rh.cap = RH_INLINE;
   m->status = 200;
   wire__obj_ref(&srv->obj);
   return m;
@@ -440,9 +444,15 @@ static void msg_free(msg_t *m)
   sbuf_free(&m->rh, m->rbuf, RH_INLINE);
   sbuf_free(&m->out, NULL, 0);
   sbuf_free(&m->trailers, NULL, 0);
-  wire__free(m->reason);
-  if (m->hdrs != m->ihdrs)
+  if (m->reason != NULL) {
+    wire__free(m->reason);
+    m->reason = NULL;
+  }
+  if (m->hdrs != m->ihdrs) {
     wire__free(m->hdrs);
+    m->hdrs = m->ihdrs;
+    m->hdrs_cap = INLINE_HDRS;
+  }
   if (srv->npool < POOL_MAX) {
     m->next = srv->pool;
     srv->pool = m;
