@@ -30,7 +30,6 @@ static void str_esc(str_t *b, const char *s, size_t n)
   }
 }
 
-
 /* ---- the recorder ---- */
 
 enum {
@@ -280,7 +279,6 @@ typedef struct {
   unsigned opts;
   wire_http_parser_settings_t s; /* limits only; callbacks set by run */
 } runopts_t;
-
 
 /* Feeds data in pieces (mode 0: whole, 1: byte by byte, 2+: random, seeded
  * by mode) and returns the log. */
@@ -1103,6 +1101,40 @@ Test(http_parser, host_rules)
   expect("hosts not counted in responses", RES,
          "HTTP/1.1 200 OK\r\nHost: a\r\nHost: b\r\nContent-Length: 0\r\n\r\n",
          0, NULL);
+}
+
+Test(http_parser, host_every_byte_at_every_position)
+{
+  /* RFC 3986 3.2.2 and 3.2.3, uri-host [ ":" port ]: unreserved,
+   * pct-encoded, sub-delims, ':' and the brackets of IP literals. Every
+   * other byte that may stand in a field value is INVALID_HOST, wherever
+   * it stands in the value (lanes of the vector check and its tail). */
+  static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+                           "WXYZ0123456789-._~%!$&'()*+,;=:[]";
+  static const int lens[] = {1, 5, 15, 16, 17, 33};
+  for (unsigned li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+    int n = lens[li];
+    for (int c = 0x21; c < 0x100; c++) {
+      if (c == 0x7f)
+        continue; /* not a field value byte: INVALID_HEADER_VALUE */
+      int good = strchr(ok, c) != NULL;
+      for (int at = 0; at < n; at++) {
+        if (at > 2 && at < n - 2 && at != 15 && at != 16)
+          continue;
+        char v[64];
+        memset(v, 'h', (size_t)n);
+        v[n] = '\0';
+        v[at] = (char)c;
+        char in[128];
+        int len =
+            snprintf(in, sizeof(in), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", v);
+        char want[64];
+        snprintf(want, sizeof(want), " at %d\n", 22 + at);
+        expect_n("host byte", REQ, 0, in, (size_t)len,
+                 good ? 0 : WIRE_HTTP_E_INVALID_HOST, good ? NULL : want);
+      }
+    }
+  }
 }
 
 Test(http_parser, content_length_values)

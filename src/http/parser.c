@@ -272,8 +272,57 @@ static const char *scan_url(const char *p, const char *end)
   return p;
 }
 
-/* A token (field name, method). Tokens are short: a table loop. */
-static const char *scan_token(const char *p, const char *end)
+/* A Host value: the first byte in [p, b) that is not a hostchar, or b.
+ * It may read (not use) the bytes of [b, end): the input goes on after a
+ * value (with its CR at least), so a short value still takes one load. */
+static const char *scan_host(const char *p, const char *b, const char *end)
+{
+#if USE_SSE2
+  while (end - p >= 16 && p < b) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* The bytes outside hostchar: below '!' or above '~' (signed compare:
+     * 0x80-0xff are negative), '"' '#' '/' '<' '>' '?' '@' '\\' '^' '`'
+     * '{' '|' '}' and DEL. Pairs that differ in bit 0 share a compare. */
+    __m128i even = _mm_and_si128(x, _mm_set1_epi8((char)0xfe));
+    __m128i bad = _mm_cmplt_epi8(x, _mm_set1_epi8(0x21));
+    bad = _mm_or_si128(
+        bad, _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7e)),
+                              _mm_cmpgt_epi8(x, _mm_set1_epi8(0x7a))));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(even, _mm_set1_epi8(0x22)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(even, _mm_set1_epi8(0x3e)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x2f)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x3c)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x40)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x5c)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x5e)));
+    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60)));
+    unsigned m = (unsigned)_mm_movemask_epi8(bad);
+    if (m != 0) {
+      const char *q = p + __builtin_ctz(m);
+      return q < b ? q : b;
+    }
+    p += 16;
+  }
+  if (p > b)
+    p = b;
+#else
+  (void)end;
+#endif
+  while (b - p >= 4) {
+    if (!(hostchar[(unsigned char)p[0]] & hostchar[(unsigned char)p[1]] &
+          hostchar[(unsigned char)p[2]] & hostchar[(unsigned char)p[3]]))
+      break;
+    p += 4;
+  }
+  while (p < b && hostchar[(unsigned char)*p])
+    p++;
+  return p;
+}
+
+/* A token (field name, method). Tokens are short: a table loop, inlined
+ * (it runs once or twice per field line). */
+static inline __attribute__((always_inline)) const char *
+scan_token(const char *p, const char *end)
 {
   while (end - p >= 4) {
     if (!tchar[(unsigned char)p[0]])
@@ -380,24 +429,48 @@ static unsigned method_lookup(const wire_http_parser_t *p)
   return method_find(buf, n);
 }
 
-/* Whether [a, a + n) equals the lower-case name, ignoring ASCII case (the
- * input bytes are tchars: see match_names). */
+static uint32_t load32(const char *a)
+{
+  uint32_t x;
+  memcpy(&x, a, 4);
+  return x;
+}
+
+static uint64_t load64(const char *a)
+{
+  uint64_t x;
+  memcpy(&x, a, 8);
+  return x;
+}
+
+/* Whether [a, a + n) equals the lower-case name (n >= 4, the length of
+ * every name compared here), ignoring ASCII case: four or eight bytes at a
+ * time, or'ed with 0x20 (the input bytes are tchars: see match_names).
+ * The last word overlaps the one before it rather than going past n. */
 static int ieq(const char *a, const char *name, size_t n)
 {
-  for (size_t i = 0; i < n; i++) {
-    if (((unsigned char)a[i] | 0x20u) != (unsigned char)name[i])
+  if (n < 8) {
+    const uint32_t low = 0x20202020u;
+    return (load32(a) | low) == load32(name) &&
+           (load32(a + n - 4) | low) == load32(name + n - 4);
+  }
+  const uint64_t low = UINT64_C(0x2020202020202020);
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    if ((load64(a + i) | low) != load64(name + i))
       return 0;
   }
-  return 1;
+  return (load64(a + n - 8) | low) == load64(name + n - 8);
 }
 
 /* A field name whole in one piece: the framing fields have six distinct
- * lengths, so one comparison decides. Returns the candidate mask that
- * match_names() would have left. */
-static uint8_t name_find(const char *a, size_t n)
+ * lengths, so one comparison decides. Returns the H_* it names. */
+static unsigned name_find(const char *a, size_t n)
 {
-  int k;
+  unsigned k;
   switch (n) {
+  case 4:
+    k = H_HOST;
+    break;
   case 14:
     k = H_CONTENT_LENGTH;
     break;
@@ -407,9 +480,6 @@ static uint8_t name_find(const char *a, size_t n)
   case 10:
     k = H_CONNECTION;
     break;
-  case 4:
-    k = H_HOST;
-    break;
   case 7:
     k = H_UPGRADE;
     break;
@@ -417,9 +487,9 @@ static uint8_t name_find(const char *a, size_t n)
     k = H_EXPECT;
     break;
   default:
-    return 0;
+    return H_OTHER;
   }
-  return ieq(a, hdr_name[k], n) ? (uint8_t)(1u << k) : 0;
+  return ieq(a, hdr_name[k], n) ? k : H_OTHER;
 }
 
 /* One element of a Transfer-Encoding, Connection or Expect list ended
@@ -474,10 +544,11 @@ static uint8_t elem_mask(unsigned hid)
 }
 
 /* Checks the bytes [a, b) of a framing field's value (the value scanner
- * has already stopped at CTLs); `ends` says the value ends at b. Returns an
- * error reason and sets *bad, or returns 0. */
+ * has already stopped at CTLs); `ends` says the value ends at b; the input
+ * buffer ends at `end` (b <= end). Returns an error reason and sets *bad,
+ * or returns 0. */
 static int value_feed(wire_http_parser_t *p, const char *a, const char *b,
-                      int ends, const char **bad)
+                      const char *end, int ends, const char **bad)
 {
   switch (p->hid) {
   case H_CONTENT_LENGTH:
@@ -503,10 +574,8 @@ static int value_feed(wire_http_parser_t *p, const char *a, const char *b,
     return 0;
   case H_HOST:
     /* RFC 9112 3.2: a Host with an invalid value is a 400. */
-    if (p->vstate != V_WS) {
-      while (a < b && hostchar[(unsigned char)*a])
-        a++;
-    }
+    if (p->vstate != V_WS)
+      a = scan_host(a, b, end);
     for (; a < b; a++) {
       unsigned char c = (unsigned char)*a;
       if (hostchar[c] && p->vstate != V_WS)
@@ -657,14 +726,14 @@ static int value_end(wire_http_parser_t *p)
   }
 }
 
-/* A field name ended (at the colon): note framing fields and reject the
- * duplicates RFC 9112 forbids. Returns an error reason or 0. */
-static int name_end(wire_http_parser_t *p)
+/* A field name ended (at the colon); k is the H_* it names: note framing
+ * fields and reject the duplicates RFC 9112 forbids. Returns an error
+ * reason or 0. */
+static int name_end(wire_http_parser_t *p, unsigned k)
 {
-  int k = matched(hdr_len, p->hmask, p->hidx);
-  p->hid = (uint8_t)(k < 0 ? H_OTHER : k);
+  p->hid = (uint8_t)k;
   p->vstate = 0;
-  switch (p->hid) {
+  switch (k) {
   case H_CONTENT_LENGTH:
     /* RFC 9110 8.6 allows merging identical duplicates; like Node, wire
      * rejects any second Content-Length: it is never needed, and a
@@ -840,10 +909,12 @@ static size_t limit(size_t v, size_t def)
     }                                                                          \
   } while (0)
 
-#define PIECE(cb, a, n, last)                                                  \
+#define PIECE(cb, a, n, last) PIECE_TO(s->cb, a, n, last)
+
+#define PIECE_TO(fn, a, n, last)                                               \
   do {                                                                         \
-    if (s->cb != NULL) {                                                       \
-      r = s->cb(p, (a), (size_t)(n), (last));                                  \
+    if ((fn) != NULL) {                                                        \
+      r = (fn)(p, (a), (size_t)(n), (last));                                   \
       if (r != 0)                                                              \
         goto cb_result;                                                        \
     }                                                                          \
@@ -898,8 +969,10 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
   const size_t max_ext =
       limit(s->max_chunk_ext, WIRE_HTTP_DEFAULT_MAX_CHUNK_EXT);
 
+  const char *lim;
+  unsigned char c;
   while (pos < end || p->state == S_MSG_DONE) {
-    const char *lim = end;
+    lim = end;
     it = pos;
     head = p->state >= S_START;
     if (head) {
@@ -909,10 +982,11 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       if ((size_t)(end - pos) > room)
         lim = pos + room;
     }
-    unsigned char c = pos < end ? (unsigned char)*pos : 0;
+    c = pos < end ? (unsigned char)*pos : 0;
 
     switch (p->state) {
     case S_START:
+    start:
       /* RFC 9112 2.2: a server SHOULD ignore at least one empty line
        * before a request-line; we ignore any number (CRLF only), within
        * the header size budget. A client does the same before a
@@ -1152,23 +1226,22 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
 
     case S_FIELD_START:
     field_start:
-      if (c == '\r') {
-        p->state = S_HEAD_END_LF;
-        pos++;
-        NEXT_HEAD(head_end_lf);
-        break;
-      }
-      if (c == '\n')
-        FAIL(WIRE_HTTP_E_CR_EXPECTED, pos);
-      /* RFC 9112 5.2: obs-fold is rejected (a server MUST either reject it
-       * or replace it; we reject). RFC 9112 2.2: whitespace between the
-       * start line and the first field is rejected too. */
-      if (is_ws(c))
-        FAIL(p->nheaders > 0 ? WIRE_HTTP_E_OBS_FOLD
-                             : WIRE_HTTP_E_INVALID_HEADER_TOKEN,
-             pos);
-      if (!tchar[c])
+      if (!tchar[c]) {
+        if (c == '\r') {
+          p->state = S_HEAD_END_LF;
+          pos++;
+          NEXT_HEAD(head_end_lf);
+          break;
+        }
+        if (c == '\n')
+          FAIL(WIRE_HTTP_E_CR_EXPECTED, pos);
+        /* RFC 9112 5.2: obs-fold is rejected (a server MUST either reject
+         * it or replace it; we reject). RFC 9112 2.2: whitespace between
+         * the start line and the first field is rejected too. */
+        if (is_ws(c) && p->nheaders > 0)
+          FAIL(WIRE_HTTP_E_OBS_FOLD, pos);
         FAIL(WIRE_HTTP_E_INVALID_HEADER_TOKEN, pos);
+      }
       if (++p->nheaders > max_fields)
         FAIL(WIRE_HTTP_E_TOO_MANY_HEADERS, pos);
       p->hmask = (p->flags & WIRE_HTTP_F_TRAILERS) ? 0 : H_ALL;
@@ -1178,25 +1251,19 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
 
     case S_FIELD_NAME: {
       /* RFC 9112 5: field-name ":" OWS field-value OWS; field-name is a
-       * token. */
+       * token. Trailer fields are reported, never interpreted (RFC 9110
+       * 6.5.1): their hmask is 0, so framing names there change nothing. */
       const char *a = pos;
       const char *stop = scan_token(pos, lim);
-      if (p->hmask == H_ALL && p->hidx == 0 && stop != lim) {
-        /* Whole in this buffer (the usual case). */
-        p->hmask = name_find(a, (size_t)(stop - a));
-        p->hidx = (uint8_t)(stop - a > 255 ? 255 : stop - a);
-      } else if (p->hmask != 0) {
-        match_names(hdr_name, &p->hmask, &p->hidx, a, stop);
-      }
-      int trailer = (p->flags & WIRE_HTTP_F_TRAILERS) != 0;
+      wire_http_piece_cb cb = (p->flags & WIRE_HTTP_F_TRAILERS)
+                                  ? s->on_trailer_field
+                                  : s->on_header_field;
       if (stop == lim) {
+        if (p->hmask != 0)
+          match_names(hdr_name, &p->hmask, &p->hidx, a, stop);
         pos = stop;
-        if (stop == end) {
-          if (trailer)
-            PIECE(on_trailer_field, a, stop - a, 0);
-          else
-            PIECE(on_header_field, a, stop - a, 0);
-        }
+        if (stop == end)
+          PIECE_TO(cb, a, stop - a, 0);
         break;
       }
       if (*stop != ':') {
@@ -1205,22 +1272,26 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
           FAIL(WIRE_HTTP_E_SPACE_BEFORE_COLON, stop);
         FAIL(WIRE_HTTP_E_INVALID_HEADER_TOKEN, stop);
       }
-      if (trailer) {
-        /* Trailer fields are reported, never interpreted (RFC 9110 6.5.1):
-         * framing fields there change nothing. */
-        p->hid = H_OTHER;
-        p->vstate = 0;
-      } else {
-        err = name_end(p);
+      unsigned k = H_OTHER;
+      if (p->hmask == H_ALL && p->hidx == 0) {
+        /* Whole in this buffer (the usual case). */
+        k = name_find(a, (size_t)(stop - a));
+      } else if (p->hmask != 0) {
+        match_names(hdr_name, &p->hmask, &p->hidx, a, stop);
+        int m = matched(hdr_len, p->hmask, p->hidx);
+        if (m >= 0)
+          k = (unsigned)m;
+      }
+      p->hid = (uint8_t)k;
+      p->vstate = 0;
+      if (k != H_OTHER) {
+        err = name_end(p, k);
         if (err != 0)
           FAIL(err, stop);
       }
       p->state = S_VALUE_OWS;
       pos = stop + 1;
-      if (trailer)
-        PIECE(on_trailer_field, a, stop - a, 1);
-      else
-        PIECE(on_header_field, a, stop - a, 1);
+      PIECE_TO(cb, a, stop - a, 1);
       /* Skip the OWS now rather than on another loop turn. Only after the
        * callback: callbacks fire at the same stream offset however the
        * input is split. */
@@ -1244,29 +1315,28 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
     value: {
       const char *a = pos;
       const char *stop = scan_value(pos, lim);
-      int trailer = (p->flags & WIRE_HTTP_F_TRAILERS) != 0;
+      wire_http_piece_cb cb = (p->flags & WIRE_HTTP_F_TRAILERS)
+                                  ? s->on_trailer_value
+                                  : s->on_header_value;
       if (p->hid != H_OTHER) {
         const char *bad = NULL;
-        err = value_feed(p, a, stop, stop != lim, &bad);
+        err = value_feed(p, a, stop, end, stop != lim, &bad);
         if (err != 0)
           FAIL(err, bad);
       }
       if (stop == lim) {
         pos = stop;
-        if (stop == end) {
-          if (trailer)
-            PIECE(on_trailer_value, a, stop - a, 0);
-          else
-            PIECE(on_header_value, a, stop - a, 0);
-        }
+        if (stop == end)
+          PIECE_TO(cb, a, stop - a, 0);
         break;
       }
       /* RFC 9110 5.5: field-value excludes CTLs but HTAB; a bare CR, a
        * bare LF or a NUL is rejected. */
-      if (*stop == '\n')
-        FAIL(WIRE_HTTP_E_CR_EXPECTED, stop);
-      if (*stop != '\r')
+      if (*stop != '\r') {
+        if (*stop == '\n')
+          FAIL(WIRE_HTTP_E_CR_EXPECTED, stop);
         FAIL(WIRE_HTTP_E_INVALID_HEADER_VALUE, stop);
+      }
       if (p->hid != H_OTHER) {
         err = value_end(p);
         if (err != 0)
@@ -1278,10 +1348,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         e--;
       p->state = S_VALUE_LF;
       pos = stop + 1;
-      if (trailer)
-        PIECE(on_trailer_value, a, e - a, 1);
-      else
-        PIECE(on_header_value, a, e - a, 1);
+      PIECE_TO(cb, a, e - a, 1);
       /* Take the LF now if it is here (after the callback, as above). */
       if (pos < lim && *pos == '\n') {
         p->state = S_FIELD_START;
@@ -1323,9 +1390,14 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
           goto cb_result;
         }
       }
-      break;
+      if (p->state != S_MSG_DONE)
+        break;
+      /* No body: complete the message in this turn. */
+      /* fall through */
 
     case S_MSG_DONE:
+      /* The head's bytes no longer count: a new head starts from 0. */
+      head = 0;
       p->head_bytes = 0;
       if (p->upgraded)
         p->state = S_STOPPED;
@@ -1339,6 +1411,15 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       NOTIFY(on_message_complete);
       if (p->state == S_STOPPED)
         goto out;
+      if (p->state == S_START && pos < end) {
+        /* The next message (pipelining): start its head here, as the top
+         * of the loop would. */
+        it = pos;
+        head = 1;
+        lim = (size_t)(end - pos) > max_head ? pos + max_head : end;
+        c = (unsigned char)*pos;
+        goto start;
+      }
       break;
 
     /* A counted run of body bytes: a Content-Length body or one chunk's
