@@ -243,3 +243,45 @@ Test(http_server_heads, cached_head_takes_the_new_date)
   hc_close(&c);
   hs_done();
 }
+
+/* ---- header checks: a pair seen before is not checked again --------------- */
+
+static void on_pairs(wire_http_server_t *srv, wire_http_req_t *req,
+                     wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)req, (void)d;
+  nreq++;
+  /* The same valid pair on every response, and near misses of it that
+   * must still be refused. */
+  cr_assert_eq(wire_http_res_set_header(res, "X-A", "ok"), 0);
+  cr_assert_eq(wire_http_res_set_header(res, "X-A", "ok\r\nX-Evil: 1"),
+               WIRE_EINVAL);
+  cr_assert_eq(wire_http_res_set_header(res, "X-A ", "ok"), WIRE_EINVAL);
+  cr_assert_eq(wire_http_res_set_header(res, "X-A:", "ok"), WIRE_EINVAL);
+  cr_assert_eq(wire_http_res_append_header(res, "X-A", "ok\n"), WIRE_EINVAL);
+  cr_assert_eq(wire_http_res_set_header(res, "", "ok"), WIRE_EINVAL);
+  char big[300];
+  memset(big, 'v', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  cr_assert_eq(wire_http_res_set_header(res, "X-Big", big), 0);
+  big[150] = '\x7f';
+  cr_assert_eq(wire_http_res_set_header(res, "X-Big", big), WIRE_EINVAL);
+  cr_assert_eq(wire_http_res_end(res, "p", 1), 0);
+}
+
+Test(http_server_heads, header_pairs_are_checked_every_time)
+{
+  nreq = 0;
+  hs_start(NULL, on_pairs);
+  hc_t c;
+  hc_open(&c);
+  for (int i = 0; i < 3; i++)
+    hc_send(&c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\np") == 3);
+  cr_assert_eq(nreq, 3);
+  cr_assert_eq(hc_count(&c, "\r\nX-A: ok\r\n"), 3, "%s", hc_str(&c));
+  cr_assert_eq(hc_count(&c, "X-Evil"), 0);
+  cr_assert_eq(hc_count(&c, "\r\nX-Big: vvv"), 3);
+  hc_close(&c);
+  hs_done();
+}

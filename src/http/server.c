@@ -77,6 +77,9 @@
 #define NOINLINE __attribute__((noinline))
 #define PENDING_MAX (256 * 1024)
 #define TMPL_MAX 512 /* the cached response head (send_head_fast) */
+#define PAIRS 4        /* header pairs set_header remembers (pair_valid) */
+#define PAIR_NAME 32
+#define PAIR_VALUE 96
 
 typedef struct conn_s conn_t;
 typedef struct msg_s msg_t;
@@ -258,6 +261,14 @@ struct wire_http_server_s {
   char tmpl_rh[RH_INLINE];
   size_t tmpl_rh_len;
   time_t tmpl_sec;
+  /* Header pairs set_header checked lately, NUL-terminated: one equal to
+   * a pair here is valid without the check (pair_valid). */
+  struct {
+    char name[PAIR_NAME];
+    char value[PAIR_VALUE];
+    uint8_t nl, vl; /* nl 0: empty slot */
+  } pairs[PAIRS];
+  unsigned pair_next;
   char date[40]; /* "Date: ...\r\n" */
   size_t date_len;
   time_t date_sec;
@@ -1059,6 +1070,34 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
   return 0;
 }
 
+/* Whether name is a token and value a field value (RFC 9110 5.1, 5.5),
+ * with their lengths. A handler sets the same pairs on every response:
+ * the last few checked are kept, and one equal to the pair given needs no
+ * second check. */
+static int pair_valid(wire_http_server_t *srv, const char *name,
+                      const char *value, size_t *nl, size_t *vl)
+{
+  for (unsigned i = 0; i < PAIRS; i++) {
+    if (srv->pairs[i].name[0] == name[0] && srv->pairs[i].nl > 0 &&
+        strcmp(srv->pairs[i].name, name) == 0 &&
+        strcmp(srv->pairs[i].value, value) == 0) {
+      *nl = srv->pairs[i].nl;
+      *vl = srv->pairs[i].vl;
+      return 1;
+    }
+  }
+  if (!wire__http_check_token(name, nl) || !wire__http_check_value(value, vl))
+    return 0;
+  if (*nl < PAIR_NAME && *vl < PAIR_VALUE) {
+    unsigned i = srv->pair_next++ % PAIRS;
+    memcpy(srv->pairs[i].name, name, *nl + 1);
+    memcpy(srv->pairs[i].value, value, *vl + 1);
+    srv->pairs[i].nl = (uint8_t)*nl;
+    srv->pairs[i].vl = (uint8_t)*vl;
+  }
+  return 1;
+}
+
 int wire_http_res_append_header(wire_http_res_t *res, const char *name,
                                 const char *value)
 {
@@ -1066,8 +1105,7 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   if (m->head_sent)
     return WIRE_EALREADY;
   size_t nl, vl;
-  if (!wire__http_check_token(name, &nl) ||
-      !wire__http_check_value(value, &vl))
+  if (!pair_valid(m->srv, name, value, &nl, &vl))
     return WIRE_EINVAL;
   return rh_append(m, name, nl, value, vl);
 }
@@ -1076,10 +1114,9 @@ int wire_http_res_set_header(wire_http_res_t *res, const char *name,
                              const char *value)
 {
   size_t nl, vl;
-  if (!wire__http_check_token(name, &nl) ||
-      !wire__http_check_value(value, &vl))
-    return WIRE_EINVAL;
   msg_t *m = res->m;
+  if (!pair_valid(m->srv, name, value, &nl, &vl))
+    return WIRE_EINVAL;
   if (m->head_sent)
     return WIRE_EALREADY;
   if (m->rh.len > 0)
