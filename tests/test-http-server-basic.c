@@ -839,9 +839,9 @@ static void on_which(wire_http_server_t *srv, wire_http_req_t *req,
   cr_assert_eq(wire_http_res_end(res, n, strlen(n)), 0);
 }
 
-/* A keep-alive connection between requests keeps only a small record
- * (after its first request at the end of the turn, later at the sweep);
- * it wakes for the next request, for the peer's FIN and for the server's
+/* A keep-alive connection between requests sleeps: its socket alone
+ * remembers it (after its first request at the end of the turn, later at
+ * the sweep); it wakes for the next request, for the peer's FIN and for the server's
  * close, and counts as a connection throughout. */
 Test(http_server, idle_connections_sleep_and_wake)
 {
@@ -874,5 +874,118 @@ Test(http_server, idle_connections_sleep_and_wake)
   cr_assert_eq(a.closed + b.closed, 2);
   hc_close(&a);
   hc_close(&b);
+  h_loop_done(hs.loop);
+}
+
+/* The same on sockets the server did not accept itself: a user's net
+ * server accepts them and attaches them to the HTTP server (they sleep as
+ * a record, not on the HTTP server's listener); they stay the net
+ * server's connections. */
+static void attach_conn(wire_server_t *net, wire_socket_t *s, void *d)
+{
+  (void)net, (void)d;
+  cr_assert_eq(wire_http_server_attach(hs.srv, s), 0);
+}
+
+Test(http_server, attached_connections_sleep_and_wake)
+{
+  nreq = 0;
+  memset(&hs, 0, sizeof(hs));
+  hs.loop = h_loop_new();
+  cr_assert_eq(wire_http_server_create(hs.loop, NULL, on_which, &hs.srv), 0);
+  wire_server_t *net;
+  cr_assert_eq(wire_server_create(hs.loop, NULL, attach_conn, &net), 0);
+  hs.port = h_listen(net, "127.0.0.1");
+  hc_t a, b;
+  hc_open(&a);
+  hc_open(&b);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
+  hc_send(&b, "GET / HTTP/1.1\r\nHost: x\r\nX-N: bee\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "one") && hc_has(&b, "bee"));
+  wait_ms(50); /* both asleep */
+  cr_assert_eq(wire_http_server_connections(hs.srv), 2);
+  cr_assert_eq(wire_server_connections(net), 2);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: two\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "two"));
+  wait_ms(1100); /* the sweep puts it to sleep again */
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: three\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "three"));
+  cr_assert_eq(nreq, 4);
+  wire_socket_end(a.s);
+  hc_wait_closed(&a);
+  H_RUN_UNTIL(hs.loop, wire_http_server_connections(hs.srv) == 1 &&
+                           wire_server_connections(net) == 1);
+  wire_server_close(net, NULL);
+  hs_close();
+  hc_wait_closed(&b);
+  hc_close(&a);
+  hc_close(&b);
+  h_loop_done(hs.loop);
+}
+
+/* close_all closes the sleeping connections too; the server serves new
+ * ones after it. */
+Test(http_server, close_all_closes_sleeping_connections)
+{
+  nreq = 0;
+  hs_start(NULL, on_which);
+  hc_t a, b;
+  hc_open(&a);
+  hc_open(&b);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
+  hc_send(&b, "GET / HTTP/1.1\r\nHost: x\r\nX-N: bee\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "one") && hc_has(&b, "bee"));
+  wait_ms(50); /* both asleep */
+  wire_http_server_close_all(hs.srv);
+  hc_wait_closed(&a);
+  hc_wait_closed(&b);
+  H_RUN_UNTIL(hs.loop, wire_http_server_connections(hs.srv) == 0);
+  hc_close(&a);
+  hc_close(&b);
+  hc_open(&a);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: after\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&a, "after"));
+  hc_close(&a);
+  hs_done();
+}
+
+/* A socket handed over by an upgrade stays on the server's listener, with
+ * whatever data pointer its new owner gives it (here an odd one, like the
+ * word a sleeping connection keeps there): neither the keep-alive sweep
+ * nor the server's close takes it for a sleeping connection. */
+static void up_keep(wire_http_server_t *srv, wire_http_req_t *req,
+                    wire_socket_t *s, const char *head, size_t head_len,
+                    void *d)
+{
+  (void)srv, (void)req, (void)head, (void)head_len, (void)d;
+  up_sock = s;
+  wire_socket_set_data(s, (void *)(uintptr_t)0x1235);
+  wire_socket_on_data(s, up_echo);
+  wire_socket_write(s, "HTTP/1.1 101 Switching Protocols\r\n\r\n", 36);
+}
+
+Test(http_server, handed_over_socket_is_not_taken_for_a_sleeping_one)
+{
+  wire_http_server_opts_t o = WIRE_HTTP_SERVER_OPTS_INIT;
+  o.keep_alive_timeout_ms = 100;
+  hs_start(&o, hs_ok);
+  wire_http_server_on_upgrade(hs.srv, up_keep);
+  hc_t c;
+  hc_open(&c);
+  hc_send(&c, "GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+              "Upgrade: foo\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&c, "101"));
+  wait_ms(1100); /* a sweep past the keep-alive timeout */
+  hc_send(&c, "ping");
+  H_RUN_UNTIL(hs.loop, hc_has(&c, "ping"));
+  wire_http_server_close(hs.srv, hs_on_close);
+  h_idle_turns(hs.loop, 50);
+  cr_assert_eq(c.closed, 0);
+  hc_send(&c, "pong");
+  H_RUN_UNTIL(hs.loop, hc_has(&c, "pong"));
+  wire_socket_close(up_sock, NULL);
+  hc_wait_closed(&c);
+  H_RUN_UNTIL(hs.loop, hs.closed == 1);
+  hc_close(&c);
   h_loop_done(hs.loop);
 }

@@ -38,10 +38,11 @@
  * connection when nothing is left to do (the peer ended, or the server is
  * closing).
  *
- * Idle connections: between requests a keep-alive connection sleeps as a
- * 48-byte record (the start of conn_t: see conn_sleep), at the end of the
- * turn after its first request and otherwise at the sweep; its socket's
- * next event wakes it.
+ * Idle connections: between requests a keep-alive connection sleeps, at
+ * the end of the turn after its first request and otherwise at the sweep:
+ * its conn_t is freed and, on a socket of the server's own listener, the
+ * socket alone remembers it (see conn_sleep); its socket's next event
+ * wakes it.
  *
  * Timeouts: one sweep timer per server (every second, unref'd, running
  * until the server's close completes) checks every connection: a request
@@ -182,7 +183,7 @@ struct msg_s {
 };
 
 struct conn_s {
-  /* An idle keep-alive connection keeps only these (CONN_IDLE_SIZE bytes;
+  /* An idle connection's record keeps only these (CONN_IDLE_SIZE bytes;
    * see conn_sleep). */
   wire_http_server_t *srv;
   wire_socket_t *s;
@@ -292,6 +293,8 @@ static void conn_finish(conn_t *c);
 static void pipeline_advance(conn_t *c);
 static void server_maybe_finish(wire_http_server_t *srv);
 static int conn_can_sleep(const conn_t *c);
+static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
+                         void *data);
 static void conn_sleep(conn_t *c);
 
 /* ---- small buffers ------------------------------------------------------- */
@@ -1782,12 +1785,19 @@ static void conn_resume(conn_t *c)
 
 /* ---- idle connections ---------------------------------------------------- */
 
-/* Between requests a keep-alive connection needs only its place in the
- * server's list, its idle timestamp and its request count: conn_sleep
- * swaps the connection for a record of just those (CONN_IDLE_SIZE bytes,
- * the start of conn_t), and conn_wake swaps it back when the socket has
- * something to say. The socket's events and data pointer stay ours
- * throughout; each event first looks at idle. */
+/* Between requests a keep-alive connection needs only a way to be found
+ * (sweep, server close), its idle timestamp and its request count. The
+ * socket's events stay ours throughout and its data says what it is:
+ *
+ * - bare: a socket accepted by the server's own listener is on that
+ *   listener's list, where the sweep finds it, and its server is the
+ *   listener's data. The conn_t is freed; the socket's data pointer holds
+ *   the rest (bare_word: an odd value, never a conn_t).
+ * - a record: any other socket (wire_http_server_attach) keeps a record of
+ *   the start of conn_t (CONN_IDLE_SIZE bytes) in the server's list.
+ *
+ * conn_sleep makes one of these and frees the connection; the socket's
+ * next event wakes it (bare_wake, conn_wake) into a full conn_t again. */
 static int conn_can_sleep(const conn_t *c)
 {
   const wire_http_server_t *srv = c->srv;
@@ -1797,6 +1807,28 @@ static int conn_can_sleep(const conn_t *c)
          c->cur == NULL && c->head == NULL && c->pending == NULL &&
          c->nrequests > 0 && !c->sleep_queued && srv->zombies == NULL &&
          srv->drains == NULL && !srv->closing;
+}
+
+/* The server's list of connections (awake ones and idle records; bare
+ * idle ones are on their listener's list instead). */
+static void list_add(conn_t *c)
+{
+  wire_http_server_t *srv = c->srv;
+  c->prev = NULL;
+  c->next = srv->conns;
+  if (srv->conns != NULL)
+    srv->conns->prev = c;
+  srv->conns = c;
+}
+
+static void list_remove(conn_t *c)
+{
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    c->srv->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
 }
 
 /* c takes the place of the connection it copies, in the list and on the
@@ -1812,8 +1844,62 @@ static void conn_relink(conn_t *c)
   wire_socket_set_data(c->s, c);
 }
 
+/* A bare idle connection's socket data: bit 0 set, the request count in
+ * bits 1 to 31, the idle start (loop ms, modulo 2^32) in bits 32 to 63.
+ * Only where a pointer has 64 bits; elsewhere connections sleep as
+ * records. */
+#define BARE_NREQ_MAX 0x7fffffffu
+#define BARE_TIMEOUT_MAX 0x7fffffffu /* ms: far from the stamp's wrap */
+
+static int is_bare(const void *data)
+{
+  return ((uintptr_t)data & 1) != 0;
+}
+
+static void *bare_word(uint64_t since, unsigned nrequests)
+{
+  uint64_t w = (uint64_t)(uint32_t)since << 32 | (uint64_t)nrequests << 1 | 1;
+  return (void *)(uintptr_t)w;
+}
+
+/* Milliseconds a bare connection has been idle at now. */
+static uint64_t bare_idle_ms(const void *data, uint64_t now)
+{
+  uint32_t since = (uint32_t)((uint64_t)(uintptr_t)data >> 32);
+  return (uint32_t)((uint32_t)now - since);
+}
+
+static unsigned bare_nrequests(const void *data)
+{
+  return (unsigned)(((uint64_t)(uintptr_t)data >> 1) & BARE_NREQ_MAX);
+}
+
+static int can_sleep_bare(const conn_t *c)
+{
+  const wire_http_server_t *srv = c->srv;
+  return UINTPTR_MAX > 0xffffffffu && srv->net != NULL &&
+         wire_socket_server(c->s) == srv->net &&
+         srv->o.keep_alive_timeout_ms <= BARE_TIMEOUT_MAX &&
+         c->nrequests <= BARE_NREQ_MAX;
+}
+
+/* Whether s (one of the listener's sockets) is a bare idle connection:
+ * still HTTP's, asleep and not closing. */
+static int is_bare_idle(const wire_socket_t *s)
+{
+  return s->on_data == on_sock_data && is_bare(s->data) &&
+         !(s->flags & (WIRE__S_CLOSING | WIRE__S_USER_CLOSED));
+}
+
 static void conn_sleep(conn_t *c)
 {
+  if (can_sleep_bare(c)) {
+    wire_socket_set_data(c->s, bare_word(c->since, c->nrequests));
+    list_remove(c);
+    wire__poison(c, sizeof(*c));
+    wire__free(c);
+    return;
+  }
   conn_t *z = wire__malloc(CONN_IDLE_SIZE);
   if (z == NULL)
     return; /* it stays awake */
@@ -1847,6 +1933,39 @@ static conn_t *conn_wake(conn_t *z)
   return c;
 }
 
+/* The full connection of a bare idle socket again, or NULL (out of
+ * memory: the socket is closed). */
+static conn_t *bare_wake(wire_socket_t *s, void *word)
+{
+  wire_http_server_t *srv = wire_server_data(wire_socket_server(s));
+  conn_t *c = wire__calloc(1, sizeof(*c));
+  if (c == NULL) {
+    wire_socket_close(s, NULL);
+    return NULL;
+  }
+  uint64_t now = wire_loop_now(srv->obj.loop);
+  c->srv = srv;
+  c->s = s;
+  c->since = now - bare_idle_ms(word, now);
+  c->nrequests = bare_nrequests(word);
+  wire_http_parser_init(&c->parser, WIRE_HTTP_REQUEST, &srv->ps);
+  c->parser.data = c;
+  c->req_start = c->since;
+  list_add(c);
+  wire_socket_set_data(s, c);
+  return c;
+}
+
+/* The awake connection behind a socket event's data, woken if it slept;
+ * NULL if it cannot be (closing, or out of memory). */
+static conn_t *conn_awake(wire_socket_t *s, void *data)
+{
+  if (is_bare(data))
+    return is_bare_idle(s) ? bare_wake(s, data) : NULL;
+  conn_t *c = data;
+  return c->idle ? conn_wake(c) : c;
+}
+
 /* Closes an idle connection (sweep, server close). */
 static void idle_close(conn_t *z)
 {
@@ -1856,16 +1975,27 @@ static void idle_close(conn_t *z)
   }
 }
 
+/* Closes the bare idle connections, all or those idle for the keep-alive
+ * timeout (sweep, at now). Closing unlinks nothing before a later turn,
+ * so the walk is safe. */
+static void bare_close(wire_http_server_t *srv, int all, uint64_t now)
+{
+  if (srv->net == NULL)
+    return;
+  for (wire_socket_t *s = wire__server_conns(srv->net); s != NULL;
+       s = s->srv_next) {
+    if (is_bare_idle(s) &&
+        (all || bare_idle_ms(s->data, now) >= srv->o.keep_alive_timeout_ms))
+      wire_socket_close(s, NULL);
+  }
+}
+
 static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
                          void *data)
 {
-  (void)s;
-  conn_t *c = data;
-  if (c->idle) {
-    c = conn_wake(c);
-    if (c == NULL)
-      return;
-  }
+  conn_t *c = conn_awake(s, data);
+  if (c == NULL)
+    return;
   if (c->dead)
     return;
   if (c->closing && c->cur == NULL)
@@ -1893,13 +2023,9 @@ static void on_sock_data(wire_socket_t *s, const char *buf, size_t len,
 
 static void on_sock_end(wire_socket_t *s, void *data)
 {
-  (void)s;
-  conn_t *c = data;
-  if (c->idle) {
-    c = conn_wake(c);
-    if (c == NULL)
-      return;
-  }
+  conn_t *c = conn_awake(s, data);
+  if (c == NULL)
+    return;
   c->peer_ended = 1;
   /* Requests still pending are served first; settle decides. */
   conn_settle(c);
@@ -1909,7 +2035,7 @@ static void on_sock_drain(wire_socket_t *s, void *data)
 {
   (void)s;
   conn_t *c = data;
-  if (c->idle)
+  if (is_bare(data) || c->idle)
     return;
   msg_t *m = c->head;
   if (m != NULL && m->need_drain) {
@@ -1921,14 +2047,8 @@ static void on_sock_drain(wire_socket_t *s, void *data)
 
 static void conn_unlink(conn_t *c)
 {
-  wire_http_server_t *srv = c->srv;
-  if (c->prev != NULL)
-    c->prev->next = c->next;
-  else
-    srv->conns = c->next;
-  if (c->next != NULL)
-    c->next->prev = c->prev;
-  srv->nconns--;
+  list_remove(c);
+  c->srv->nconns--;
 }
 
 /* The connection is gone: every block it holds loses it. A response the
@@ -1964,7 +2084,14 @@ static void conn_drop_msgs(conn_t *c, msg_t *keep)
 
 static void on_sock_close(wire_socket_t *s, int had_error, void *data)
 {
-  (void)s, (void)had_error;
+  (void)had_error;
+  if (is_bare(data)) {
+    /* Still on the listener's list: it leaves after this event. */
+    wire_http_server_t *srv = wire_server_data(wire_socket_server(s));
+    srv->nconns--;
+    server_maybe_finish(srv);
+    return;
+  }
   conn_t *c = data;
   wire_http_server_t *srv = c->srv;
   wire__obj_ref(&srv->obj);
@@ -2089,10 +2216,7 @@ static int conn_new(wire_http_server_t *srv, wire_socket_t *s)
   c->parser.data = c;
   c->since = wire_loop_now(srv->obj.loop);
   c->req_start = c->since;
-  c->next = srv->conns;
-  if (srv->conns != NULL)
-    srv->conns->prev = c;
-  srv->conns = c;
+  list_add(c);
   srv->nconns++;
   wire_socket_set_data(s, c);
   wire_socket_on_data(s, on_sock_data);
@@ -2144,6 +2268,7 @@ static void on_sweep(wire_timer_t *t, void *data)
     srv->npool--;
     wire__free(m);
   }
+  bare_close(srv, 0, now);
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
@@ -2427,6 +2552,7 @@ void wire_http_server_close(wire_http_server_t *srv,
     srv->net_closed = 1;
   /* Idle keep-alive connections go now; busy ones after their response
    * (send_head adds Connection: close; conn_settle ends the connection). */
+  bare_close(srv, 1, 0);
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;
@@ -2443,6 +2569,7 @@ void wire_http_server_close(wire_http_server_t *srv,
 
 void wire_http_server_close_all(wire_http_server_t *srv)
 {
+  bare_close(srv, 1, 0);
   conn_t *next;
   for (conn_t *c = srv->conns; c != NULL; c = next) {
     next = c->next;

@@ -482,6 +482,11 @@ void wire__server_remove(wire_server_t *srv, wire_socket_t *s)
   maybe_finish(srv);
 }
 
+wire_socket_t *wire__server_conns(const wire_server_t *srv)
+{
+  return srv->conns;
+}
+
 void wire_server_close(wire_server_t *srv, wire_server_event_cb cb)
 {
   assert(!srv->closing && "server closed twice");

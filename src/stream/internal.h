@@ -176,5 +176,9 @@ void wire__socket_flush_now(wire_socket_t *s);
 
 /* net/server.c: a socket of srv closed. */
 void wire__server_remove(wire_server_t *srv, wire_socket_t *s);
+/* net/server.c: the first of srv's connections (the next: s->srv_next). A
+ * socket leaves the list only after its close event, so a walk may close
+ * the sockets it passes. */
+wire_socket_t *wire__server_conns(const wire_server_t *srv);
 
 #endif
