@@ -125,6 +125,27 @@ PIECE_CB(on_ext, K_EXT)
 PIECE_CB(on_tfield, K_TFIELD)
 PIECE_CB(on_tvalue, K_TVALUE)
 
+/* settings.on_head: every element inside the input with its delimiter
+ * after it, hashed as its pieces would be. */
+static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
+{
+  rec_t *r = p->data;
+  CHECK(h->nfields <= WIRE_HTTP_HEAD_FIELDS);
+  in_view(r, h->base, (size_t)h->method_len + 1);
+  in_view(r, h->base + h->url, (size_t)h->url_len + 1);
+  piece(p, K_METHOD, h->base, h->method_len, 1);
+  piece(p, K_URL, h->base + h->url, h->url_len, 1);
+  for (uint32_t i = 0; i < h->nfields; i++) {
+    const wire_http_field_t *f = &h->fields[i];
+    in_view(r, h->base + f->name, (size_t)f->name_len + 1);
+    in_view(r, h->base + f->value, (size_t)f->value_len + 1);
+    CHECK(h->base[f->name + f->name_len] == ':');
+    piece(p, K_FIELD, h->base + f->name, f->name_len, 1);
+    piece(p, K_VALUE, h->base + f->value, f->value_len, 1);
+  }
+  return 0;
+}
+
 static int on_headers(wire_http_parser_t *p)
 {
   rec_t *r = p->data;
@@ -192,9 +213,9 @@ typedef struct {
   int upgraded;
 } result_t;
 
-/* mode 0: whole; 1: byte by byte; 2+: random splits. */
+/* mode 0: whole; 1: byte by byte; 2+: random splits. head: on_head set. */
 static result_t parse(const uint8_t *data, size_t len, int type,
-                      unsigned opts, int mode, uint64_t seed)
+                      unsigned opts, int mode, uint64_t seed, int head)
 {
   wire_http_parser_settings_t s;
   memset(&s, 0, sizeof(s));
@@ -212,6 +233,8 @@ static result_t parse(const uint8_t *data, size_t len, int type,
   s.on_trailer_field = on_tfield;
   s.on_trailer_value = on_tvalue;
   s.on_message_complete = on_complete;
+  if (head)
+    s.on_head = on_head;
   if (opts & O_ANY)
     s.options = WIRE_HTTP_OPT_ANY_METHOD;
   if (opts & O_SMALL) {
@@ -308,15 +331,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if ((seed >> 40) & 1)
     opts |= O_PAUSE_BODY;
   for (int type = WIRE_HTTP_REQUEST; type <= WIRE_HTTP_RESPONSE; type++) {
-    result_t whole = parse(data, size, type, opts, 0, seed);
+    result_t whole = parse(data, size, type, opts, 0, seed, 0);
     for (int mode = 2; mode <= 3; mode++) {
-      result_t split = parse(data, size, type, opts, mode, seed);
+      result_t split = parse(data, size, type, opts, mode, seed, 0);
       same(&whole, &split);
     }
     if (size <= 2048) {
-      result_t bytes = parse(data, size, type, opts, 1, seed);
+      result_t bytes = parse(data, size, type, opts, 1, seed, 0);
       same(&whole, &bytes);
     }
+    /* The same whole and split with on_head (requests use it). */
+    result_t head = parse(data, size, type, opts, 0, seed, 1);
+    same(&whole, &head);
+    head = parse(data, size, type, opts, 2, seed, 1);
+    same(&whole, &head);
   }
   return 0;
 }

@@ -898,6 +898,73 @@ static size_t limit(size_t v, size_t def)
   return v > UINT32_MAX ? UINT32_MAX : v;
 }
 
+/* Head mode (settings.on_head): the elements of a request head are noted
+ * in a wire_http_head_t as long as each comes whole; head_replay delivers
+ * what was noted through the piece callbacks when the head turns out not
+ * to be whole in this input. nel counts the elements noted: method,
+ * target, then name and value of each field. */
+enum { EL_METHOD, EL_URL, EL_NAME, EL_VALUE };
+
+static inline int head_note(wire_http_head_t *h, unsigned *nel, unsigned kind,
+                            const char *a, size_t n)
+{
+  uint32_t off = (uint32_t)(a - h->base);
+  wire_http_field_t *f = &h->fields[h->nfields];
+  switch (kind) {
+  case EL_METHOD:
+    h->method_len = (uint32_t)n;
+    break;
+  case EL_URL:
+    h->url = off;
+    h->url_len = (uint32_t)n;
+    break;
+  case EL_NAME:
+    if (h->nfields == WIRE_HTTP_HEAD_FIELDS)
+      return 0;
+    f->name = off;
+    f->name_len = (uint32_t)n;
+    break;
+  default:
+    f->value = off;
+    f->value_len = (uint32_t)n;
+    h->nfields++;
+    break;
+  }
+  (*nel)++;
+  return 1;
+}
+
+static int head_replay(wire_http_parser_t *p, const wire_http_head_t *h,
+                       unsigned nel)
+{
+  const wire_http_parser_settings_t *s = p->settings;
+  for (unsigned k = 0; k < nel; k++) {
+    wire_http_piece_cb fn;
+    uint32_t off, n;
+    if (k == 0) {
+      fn = s->on_method;
+      off = 0;
+      n = h->method_len;
+    } else if (k == 1) {
+      fn = s->on_url;
+      off = h->url;
+      n = h->url_len;
+    } else {
+      const wire_http_field_t *f = &h->fields[(k - 2) / 2];
+      int name = (k & 1) == 0;
+      fn = name ? s->on_header_field : s->on_header_value;
+      off = name ? f->name : f->value;
+      n = name ? f->name_len : f->value_len;
+    }
+    if (fn != NULL) {
+      int r = fn(p, h->base + off, n, 1);
+      if (r != 0)
+        return r;
+    }
+  }
+  return 0;
+}
+
 /* Callback plumbing for execute(): the state is always set before a call,
  * so a pause resumes cleanly at pos. */
 #define NOTIFY(cb)                                                             \
@@ -910,6 +977,21 @@ static size_t limit(size_t v, size_t def)
   } while (0)
 
 #define PIECE(cb, a, n, last) PIECE_TO(s->cb, a, n, last)
+
+/* A piece of a request head's element: noted in head mode when whole;
+ * anything else ends head mode, delivering what was noted first. */
+#define HEAD_PIECE(kind, fn, a, n, last)                                       \
+  do {                                                                         \
+    if (hm) {                                                                  \
+      if ((last) && head_note(&hd, &nel, (kind), (a), (size_t)(n)))            \
+        break;                                                                 \
+      hm = 0;                                                                  \
+      r = head_replay(p, &hd, nel);                                            \
+      if (r != 0)                                                              \
+        goto cb_result;                                                        \
+    }                                                                          \
+    PIECE_TO(fn, a, n, last);                                                  \
+  } while (0)
 
 #define PIECE_TO(fn, a, n, last)                                               \
   do {                                                                         \
@@ -946,6 +1028,9 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
   int head = 0;
   int err = 0;
   int r = 0;
+  int hm = 0; /* head mode: see head_note */
+  unsigned nel = 0;
+  wire_http_head_t hd;
 
   if (p->state == S_DEAD) {
     *nread = 0;
@@ -1007,8 +1092,15 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         p->state = S_RES_VERSION;
       }
       NOTIFY(on_message_begin);
-      if (p->state == S_REQ_METHOD)
+      if (p->state == S_REQ_METHOD) {
+        if (s->on_head != NULL) {
+          hm = 1;
+          nel = 0;
+          hd.base = pos;
+          hd.nfields = 0;
+        }
         goto req_method;
+      }
       break;
 
     case S_START_LF:
@@ -1029,7 +1121,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         p->remaining = 0;
         p->state = S_REQ_URL_START;
         pos += 4;
-        PIECE(on_method, a, 3, 1);
+        HEAD_PIECE(EL_METHOD, s->on_method, a, 3, 1);
         NEXT_HEAD(req_url_start);
         break;
       }
@@ -1038,7 +1130,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         method_feed(p, a, stop);
         pos = stop;
         if (stop == end)
-          PIECE(on_method, a, stop - a, 0);
+          HEAD_PIECE(EL_METHOD, s->on_method, a, stop - a, 0);
         break;
       }
       if (*stop != ' ')
@@ -1057,7 +1149,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       p->idx = 0;
       p->state = S_REQ_URL_START;
       pos = stop + 1;
-      PIECE(on_method, a, stop - a, 1);
+      HEAD_PIECE(EL_METHOD, s->on_method, a, stop - a, 1);
       NEXT_HEAD(req_url_start);
       break;
     }
@@ -1092,7 +1184,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       if (stop == lim) {
         pos = stop;
         if (stop == end)
-          PIECE(on_url, a, stop - a, 0);
+          HEAD_PIECE(EL_URL, s->on_url, a, stop - a, 0);
         break;
       }
       if (*stop != ' ')
@@ -1102,7 +1194,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       p->idx = 0;
       p->state = S_REQ_VERSION;
       pos = stop + 1;
-      PIECE(on_url, a, stop - a, 1);
+      HEAD_PIECE(EL_URL, s->on_url, a, stop - a, 1);
       NEXT_HEAD(req_version);
       break;
     }
@@ -1263,7 +1355,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
           match_names(hdr_name, &p->hmask, &p->hidx, a, stop);
         pos = stop;
         if (stop == end)
-          PIECE_TO(cb, a, stop - a, 0);
+          HEAD_PIECE(EL_NAME, cb, a, stop - a, 0);
         break;
       }
       if (*stop != ':') {
@@ -1291,7 +1383,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       }
       p->state = S_VALUE_OWS;
       pos = stop + 1;
-      PIECE_TO(cb, a, stop - a, 1);
+      HEAD_PIECE(EL_NAME, cb, a, stop - a, 1);
       /* Skip the OWS now rather than on another loop turn. Only after the
        * callback: callbacks fire at the same stream offset however the
        * input is split. */
@@ -1327,7 +1419,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       if (stop == lim) {
         pos = stop;
         if (stop == end)
-          PIECE_TO(cb, a, stop - a, 0);
+          HEAD_PIECE(EL_VALUE, cb, a, stop - a, 0);
         break;
       }
       /* RFC 9110 5.5: field-value excludes CTLs but HTAB; a bare CR, a
@@ -1348,7 +1440,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         e--;
       p->state = S_VALUE_LF;
       pos = stop + 1;
-      PIECE_TO(cb, a, e - a, 1);
+      HEAD_PIECE(EL_VALUE, cb, a, e - a, 1);
       /* Take the LF now if it is here (after the callback, as above). */
       if (pos < lim && *pos == '\n') {
         p->state = S_FIELD_START;
@@ -1370,6 +1462,15 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       err = head_end(p);
       if (err != 0)
         FAIL(err, pos - 1);
+      if (hm) {
+        hm = 0;
+        r = s->on_head(p, &hd);
+        if (r != 0) {
+          if (r > 0)
+            r = WIRE_EINVAL; /* no pause here */
+          goto cb_result;
+        }
+      }
       if (s->on_headers_complete != NULL) {
         r = s->on_headers_complete(p);
         if (r == WIRE_HTTP_CB_SKIP_BODY && p->type == WIRE_HTTP_RESPONSE) {
@@ -1638,6 +1739,14 @@ out:
   /* A turn left early (pause, upgrade) has not counted its bytes yet. */
   if (head)
     p->head_bytes += (uint32_t)(pos - it);
+  head = 0;
+  if (hm) {
+    /* The input ended inside a head: what it has so far is delivered. */
+    hm = 0;
+    r = head_replay(p, &hd, nel);
+    if (r != 0)
+      goto cb_result;
+  }
   *nread = (size_t)(pos - data);
   p->offset += (uint64_t)(pos - data);
   return 0;
@@ -1657,6 +1766,8 @@ cb_result:
   return p->error_code;
 
 fail:
+  if (hm)
+    (void)head_replay(p, &hd, nel); /* what came before the error */
   p->state = S_DEAD;
   p->error = (uint8_t)err;
   p->error_code = wire_http_error_code((unsigned)err);

@@ -211,6 +211,30 @@ typedef int (*wire_http_piece_cb)(wire_http_parser_t *p, const char *at,
 typedef int (*wire_http_data_cb)(wire_http_parser_t *p, const char *at,
                                  size_t len);
 
+/* A request head whole in one execute() input, handed over at once
+ * (settings.on_head). Offsets are from base, the method's first byte, in
+ * that input. Each element is followed there by at least one byte of its
+ * delimiter (the SP after method and target, the colon after a name, the
+ * CR or whitespace after a value), and values come without their OWS. */
+#define WIRE_HTTP_HEAD_FIELDS 32
+
+typedef struct {
+  uint32_t name, name_len;
+  uint32_t value, value_len;
+} wire_http_field_t;
+
+typedef struct {
+  const char *base;
+  uint32_t method_len; /* the method is at offset 0 */
+  uint32_t url, url_len;
+  uint32_t nfields;
+  wire_http_field_t fields[WIRE_HTTP_HEAD_FIELDS];
+} wire_http_head_t;
+
+/* Returns 0, or a negative code to stop with an error (no pause). */
+typedef int (*wire_http_head_cb)(wire_http_parser_t *p,
+                                 const wire_http_head_t *head);
+
 /* Callbacks and limits, shared by any number of parsers; it must outlive
  * them. Any callback may be NULL. Zero-initialise, then set what you need. */
 typedef struct {
@@ -230,6 +254,16 @@ typedef struct {
   wire_http_piece_cb on_trailer_field;
   wire_http_piece_cb on_trailer_value;
   wire_http_cb on_message_complete;
+  /* Requests, optional. When set, a head whose method, target and field
+   * lines (at most WIRE_HTTP_HEAD_FIELDS) are all whole in one execute()
+   * input comes through on_head, right before on_headers_complete,
+   * instead of on_method, on_url, on_header_field and on_header_value.
+   * Any other head comes piece by piece: the elements found whole before
+   * the parser knew are delivered first, as whole pieces, within the same
+   * execute() call (so those piece callbacks must not pause; an error they
+   * return is reported at the input position where the parser was then,
+   * not where the element ended). */
+  wire_http_head_cb on_head;
   size_t max_header_size; /* bytes from the start line (and any empty lines
                              before it) to the empty line; trailers counted
                              alike, on their own. 0: 16 KiB */

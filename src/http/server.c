@@ -74,7 +74,6 @@
 #define PIPELINE_MAX 64 /* requests parsed ahead of their responses */
 #define INLINE_BUF 1024
 #define INLINE_HDRS 24
-#define RAW_NULS (2 + 2 * INLINE_HDRS) /* see msg_t.raw */
 #define NOINLINE __attribute__((noinline))
 #define PENDING_MAX (256 * 1024)
 #define TMPL_MAX 512 /* the cached response head (send_head_fast) */
@@ -147,12 +146,6 @@ struct msg_s {
    * no framing header set, head not sent. */
   uint8_t usual;
   uint8_t drain_queued;
-  /* A head whole in one parser input is not copied piece by piece: the
-   * pieces are noted as offsets from raw (the method's first byte, in the
-   * input), and raw_flush copies the span in one go, then writes each
-   * element's NUL over the delimiter that follows it (nul[]). Any piece
-   * that does not fit this (split, too many fields) flushes first. */
-  const char *raw;
   uint64_t body_sent;
 
   /* From conn on: set by msg_new, or valid only with the flag that says
@@ -162,8 +155,6 @@ struct msg_s {
   wire_http_server_t *srv;
   int version;
   int status;
-  uint32_t raw_end; /* the span: up to the last element's delimiter */
-  uint32_t nnul;
   uint64_t content_length; /* with has_cl */
   msg_t *dnext; /* the server's list of drains to deliver (drain_queued) */
 
@@ -179,7 +170,6 @@ struct msg_s {
   char rbuf[RH_INLINE]; /* response headers, most fit */
   char ibuf[INLINE_BUF];
   hdr_t ihdrs[INLINE_HDRS];
-  uint32_t nul[RAW_NULS]; /* raw mode: offsets of element ends */
 };
 
 struct conn_s {
@@ -208,9 +198,6 @@ struct conn_s {
   unsigned dead : 1;      /* ended or closing: no more HTTP */
   unsigned close_req : 1; /* wire_socket_close called */
   unsigned in_parse : 1;
-  /* The parser's input during conn_parse: raw mode (msg_t.raw) takes
-   * only pieces inside it, with their delimiter. */
-  const char *in_end;
   unsigned reparse : 1; /* a callback paused: resume with execute(0) */
 };
 
@@ -666,34 +653,6 @@ static int pause_here(conn_t *c)
   return WIRE_HTTP_CB_PAUSE;
 }
 
-/* Raw mode (msg_t.raw): copies the span noted so far into the block and
- * NUL-terminates its elements; the head goes on piece by piece. */
-static NOINLINE int raw_flush(msg_t *m)
-{
-  const char *raw = m->raw;
-  m->raw = NULL;
-  int err = sbuf_add(&m->buf, m->ibuf, raw, m->raw_end, m->srv->buf_limit);
-  if (err < 0)
-    return err;
-  for (uint32_t i = 0; i < m->nnul; i++)
-    m->buf.p[m->nul[i]] = '\0';
-  return 0;
-}
-
-/* Notes a whole element at [at, at + len) in raw mode: returns its offset,
- * or -1 when it cannot be noted (the caller flushes and copies). */
-static inline int64_t raw_note(msg_t *m, const conn_t *c, const char *at,
-                               size_t len, int last)
-{
-  if (!last || m->nnul == RAW_NULS || at < m->raw ||
-      len >= (size_t)(c->in_end - at))
-    return -1;
-  uint32_t off = (uint32_t)(at - m->raw);
-  m->nul[m->nnul++] = off + (uint32_t)len;
-  m->raw_end = off + (uint32_t)len + 1;
-  return off;
-}
-
 static int on_message_begin(wire_http_parser_t *p)
 {
   conn_t *c = p->data;
@@ -767,89 +726,70 @@ static int add_value(msg_t *m, const char *at, size_t len, int last,
   return err;
 }
 
-/* The pieces raw mode does not take: flush it, then copy piece by piece. */
-enum { PIECE_METHOD, PIECE_URL, PIECE_FIELD, PIECE_VALUE };
-
-static NOINLINE int piece_copy(msg_t *m, int kind, const char *at,
-                               size_t len, int last)
-{
-  if (m->raw != NULL) {
-    int err = raw_flush(m);
-    if (err < 0)
-      return err;
-  }
-  switch (kind) {
-  case PIECE_URL:
-    if (m->url == 0 && m->buf.len > 0 && m->buf.p[m->buf.len - 1] == '\0')
-      m->url = (uint32_t)m->buf.len;
-    return buf_piece(m, at, len, last);
-  case PIECE_FIELD:
-    return add_field(m, at, len, last);
-  case PIECE_VALUE:
-    return add_value(m, at, len, last, 0);
-  default:
-    return buf_piece(m, at, len, last);
-  }
-}
-
 static int on_method(wire_http_parser_t *p, const char *at, size_t len,
                      int last)
 {
   conn_t *c = p->data;
-  msg_t *m = c->cur;
-  if (last && m->buf.len == 0 && len < (size_t)(c->in_end - at)) {
-    m->raw = at; /* the method is at offset 0 */
-    m->nul[0] = (uint32_t)len;
-    m->nnul = 1;
-    m->raw_end = (uint32_t)len + 1;
-    return 0;
-  }
-  return piece_copy(m, PIECE_METHOD, at, len, last);
+  return buf_piece(c->cur, at, len, last);
 }
 
 static int on_url(wire_http_parser_t *p, const char *at, size_t len, int last)
 {
   conn_t *c = p->data;
   msg_t *m = c->cur;
-  int64_t off;
-  if (m->raw != NULL && (off = raw_note(m, c, at, len, last)) >= 0) {
-    m->url = (uint32_t)off;
-    return 0;
-  }
-  return piece_copy(m, PIECE_URL, at, len, last);
+  if (m->url == 0 && m->buf.len > 0 && m->buf.p[m->buf.len - 1] == '\0')
+    m->url = (uint32_t)m->buf.len;
+  return buf_piece(m, at, len, last);
 }
 
 static int on_header_field(wire_http_parser_t *p, const char *at, size_t len,
                            int last)
 {
   conn_t *c = p->data;
-  msg_t *m = c->cur;
-  int64_t off;
-  if (m->raw != NULL && (off = raw_note(m, c, at, len, last)) >= 0) {
-    m->in_value = 0;
-    m->field_start = (uint32_t)off;
-    return 0;
-  }
-  return piece_copy(m, PIECE_FIELD, at, len, last);
+  return add_field(c->cur, at, len, last);
 }
 
 static int on_header_value(wire_http_parser_t *p, const char *at, size_t len,
                            int last)
 {
   conn_t *c = p->data;
+  return add_value(c->cur, at, len, last, 0);
+}
+
+/* A head whole in one read (the usual case): copied in one go up to its
+ * last element, and each element's NUL written over the delimiter that
+ * follows it there (parser.h). Other heads come through the piece
+ * callbacks above. */
+static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
+{
+  conn_t *c = p->data;
   msg_t *m = c->cur;
-  uint32_t n = m->nhdrs;
-  int64_t off;
-  if (m->raw != NULL && n < m->hdrs_cap &&
-      (off = raw_note(m, c, at, len, last)) >= 0) {
-    m->hdrs[n].name = m->field_start;
-    m->hdrs[n].value = (uint32_t)off;
-    m->nhdrs = n + 1;
-    m->in_value = 1;
-    m->field_start = 0;
-    return 0;
+  uint32_t n = h->nfields;
+  if (n > m->hdrs_cap) {
+    hdr_t *x = wire__malloc(n * sizeof(*x));
+    if (x == NULL)
+      return WIRE_ENOMEM;
+    m->hdrs = x; /* the inline index was empty */
+    m->hdrs_cap = n;
   }
-  return piece_copy(m, PIECE_VALUE, at, len, last);
+  uint32_t span = n > 0 ? h->fields[n - 1].value + h->fields[n - 1].value_len
+                        : h->url + h->url_len;
+  int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
+  if (err < 0)
+    return err;
+  char *b = m->buf.p;
+  b[h->method_len] = '\0';
+  m->url = h->url;
+  b[h->url + h->url_len] = '\0';
+  for (uint32_t i = 0; i < n; i++) {
+    const wire_http_field_t *f = &h->fields[i];
+    b[f->name + f->name_len] = '\0';
+    b[f->value + f->value_len] = '\0';
+    m->hdrs[i].name = f->name;
+    m->hdrs[i].value = f->value;
+  }
+  m->nhdrs = n;
+  return 0;
 }
 
 static int on_trailer_field(wire_http_parser_t *p, const char *at,
@@ -886,11 +826,6 @@ static int on_headers_complete(wire_http_parser_t *p)
   conn_t *c = p->data;
   wire_http_server_t *srv = c->srv;
   msg_t *m = c->cur;
-  if (m->raw != NULL) {
-    int err = raw_flush(m);
-    if (err < 0)
-      return err;
-  }
   m->version = p->http_major * 10 + p->http_minor;
   m->is_head = p->method == WIRE_HTTP_HEAD;
   m->keep_alive = wire_http_should_keep_alive(p) && !c->closing;
@@ -1710,19 +1645,10 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
   size_t nread = 0;
   c->reparse = 0;
   c->in_parse = 1;
-  c->in_end = data + len;
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
   c->in_parse = 0;
   if (c->dead)
     return;
-  if (err >= 0 && c->cur != NULL && c->cur->raw != NULL) {
-    /* A head split across inputs: what it has so far is copied now. */
-    err = raw_flush(c->cur);
-    if (err < 0) {
-      client_error(c, err, err == WIRE_ENOMEM ? 503 : 431);
-      return;
-    }
-  }
   if (err < 0) {
     int status = wire_http_error_status(c->parser.error);
     if (err == WIRE_ENOMEM)
@@ -2356,6 +2282,7 @@ int wire_http_server_create(wire_loop_t *loop, const wire_http_server_opts_t *o,
   ps->on_url = on_url;
   ps->on_header_field = on_header_field;
   ps->on_header_value = on_header_value;
+  ps->on_head = on_head;
   ps->on_headers_complete = on_headers_complete;
   ps->on_body = on_body;
   ps->on_trailer_field = on_trailer_field;
