@@ -9,7 +9,11 @@ echo "$page" | grep -q "new WebSocket('ws://' + location.host + '/updates')" ||
 out=$("$EX/ws_client" "ws://127.0.0.1:$PORT/updates" 5) || fail "ws_client exit: $out"
 echo "$out" | grep -q '^open protocol="" extensions="permessage-deflate' ||
   fail "no open line: $out"
-expect_eq "updates received" 5 "$(echo "$out" | grep -c '"seq":')"
+# ws_client closes after 5 updates; one already on its way then (they come
+# every 50 ms) may still arrive during the closing handshake.
+got=$(echo "$out" | grep -c '"seq":')
+[ "$got" -ge 5 ] && [ "$got" -le 6 ] || fail "updates received: $got, want 5 (or 6)"
+echo "ok: updates received"
 expect_eq "clean close" "close 1000 done" "$(echo "$out" | tail -1)"
 cd "$WIRE_SRC/tests/peers"
 node -e '
@@ -20,6 +24,9 @@ ws.on("message", (d) => {
   const m = JSON.parse(d.toString());
   if (m.seq <= last) { console.error("out of order"); process.exit(1); }
   last = m.seq;
+  /* An update already on its way when we close still arrives (the
+   * server sends every 50 ms): count up to the close only. */
+  if (ws.readyState !== WebSocket.OPEN) return;
   if (++n === 3) ws.close();
 });
 ws.on("close", () => { console.log("node got " + n); process.exit(0); });
