@@ -261,6 +261,10 @@ struct wire_http_server_s {
   size_t date_len;
   time_t date_sec;
   uint64_t date_turn; /* loop time of the last clock reading */
+  /* The loop's time, read once per parse (it moves only between turns):
+   * valid while parsing is set (srv_now). */
+  uint64_t now;
+  unsigned parsing;
 
   unsigned closing : 1;
   unsigned net_closed : 1;
@@ -384,11 +388,18 @@ const char *wire_http_status_text(int status)
   return status_reason(status, &n);
 }
 
+/* The loop's time (ms): read once per parse rather than once per
+ * request. */
+static inline uint64_t srv_now(const wire_http_server_t *srv)
+{
+  return srv->parsing ? srv->now : wire_loop_now(srv->obj.loop);
+}
+
 /* The Date header line, formatted once per second. */
 static const char *date_line(wire_http_server_t *srv, size_t *len)
 {
   /* The clock is read once per loop turn (the loop's time moves then). */
-  uint64_t turn = wire_loop_now(srv->obj.loop);
+  uint64_t turn = srv_now(srv);
   if (turn == srv->date_turn && srv->date_len > 0) {
     *len = srv->date_len;
     return srv->date;
@@ -668,7 +679,7 @@ static int on_message_begin(wire_http_parser_t *p)
   c->nmsgs++;
   /* The first request's head is timed from the connection's start. */
   if (c->nrequests > 0)
-    c->req_start = wire_loop_now(c->srv->obj.loop);
+    c->req_start = srv_now(c->srv);
   return 0;
 }
 
@@ -774,9 +785,14 @@ static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
   }
   uint32_t span = n > 0 ? h->fields[n - 1].value + h->fields[n - 1].value_len
                         : h->url + h->url_len;
-  int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
-  if (err < 0)
-    return err;
+  if (span + 1 <= m->buf.cap) {
+    memcpy(m->buf.p, h->base, span + 1); /* the block is empty */
+    m->buf.len = span + 1;
+  } else {
+    int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
+    if (err < 0)
+      return err;
+  }
   char *b = m->buf.p;
   b[h->method_len] = '\0';
   m->url = h->url;
@@ -890,7 +906,7 @@ static int on_message_complete(wire_http_parser_t *p)
   msg_t *m = c->cur;
   c->cur = NULL;
   m->req_complete = 1;
-  c->since = wire_loop_now(c->srv->obj.loop);
+  c->since = srv_now(c->srv);
   if (m->req.on_end != NULL && !m->closed)
     m->req.on_end(&m->req, m->req.data);
   if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
@@ -1529,7 +1545,7 @@ static void pipeline_advance(conn_t *c)
     m->next = NULL;
     c->nmsgs--;
     m->finished = 1;
-    c->since = wire_loop_now(c->srv->obj.loop);
+    c->since = srv_now(c->srv);
     int close_after = m->close_after;
     msg_maybe_release(m);
     if (close_after) {
@@ -1643,9 +1659,13 @@ static void pause_reading(conn_t *c)
 static void conn_parse(conn_t *c, const char *data, size_t len)
 {
   size_t nread = 0;
+  wire_http_server_t *srv = c->srv;
   c->reparse = 0;
   c->in_parse = 1;
+  if (srv->parsing++ == 0)
+    srv->now = wire_loop_now(srv->obj.loop);
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
+  srv->parsing--;
   c->in_parse = 0;
   if (c->dead)
     return;
