@@ -285,3 +285,30 @@ Test(http_server_heads, header_pairs_are_checked_every_time)
   hc_close(&c);
   hs_done();
 }
+
+/* A remembered pair keeps what it says about framing: a Content-Length
+ * set by the handler on every response is the only one sent. */
+static void on_user_length(wire_http_server_t *srv, wire_http_req_t *req,
+                           wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)req, (void)d;
+  nreq++;
+  cr_assert_eq(wire_http_res_set_header(res, "Content-Length", "5"), 0);
+  cr_assert_eq(wire_http_res_end(res, "hello", 5), 0);
+}
+
+Test(http_server_heads, remembered_framing_header_is_still_honoured)
+{
+  nreq = 0;
+  hs_start(NULL, on_user_length);
+  hc_t c;
+  hc_open(&c);
+  for (int i = 0; i < 3; i++) {
+    hc_send(&c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\nhello") == i + 1);
+  }
+  cr_assert_eq(hc_count(&c, "Content-Length"), 3, "%s", hc_str(&c));
+  cr_assert_eq(hc_count(&c, "\r\nContent-Length: 5\r\n"), 3);
+  hc_close(&c);
+  hs_done();
+}

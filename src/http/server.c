@@ -78,8 +78,7 @@
 #define PENDING_MAX (256 * 1024)
 #define TMPL_MAX 512 /* the cached response head (send_head_fast) */
 #define PAIRS 4        /* header pairs set_header remembers (pair_valid) */
-#define PAIR_NAME 32
-#define PAIR_VALUE 96
+#define PAIR_TEXT 128 /* "name\0value\0" */
 
 typedef struct conn_s conn_t;
 typedef struct msg_s msg_t;
@@ -252,9 +251,9 @@ struct wire_http_server_s {
   /* Header pairs set_header checked lately, NUL-terminated: one equal to
    * a pair here is valid without the check (pair_valid). */
   struct {
-    char name[PAIR_NAME];
-    char value[PAIR_VALUE];
-    uint8_t nl, vl; /* nl 0: empty slot */
+    char text[PAIR_TEXT]; /* "name\0value\0", as rh keeps it */
+    uint8_t nl, vl;       /* nl 0: empty slot */
+    uint8_t special;      /* rh_is_special(name) */
   } pairs[PAIRS];
   unsigned pair_next;
   char date[40]; /* "Date: ...\r\n" */
@@ -958,19 +957,27 @@ static int rh_is_special(const char *n, size_t nl)
          (nl == 4 && strcasecmp(n, "Date") == 0);
 }
 
-/* Appends a checked pair of known lengths. */
+/* Appends a checked pair of known lengths. text, when not NULL, is the
+ * pair as rh keeps it ("name\0value\0") and special says whether
+ * rh_is_special holds for its name. */
 static int rh_append(msg_t *m, const char *name, size_t nl, const char *value,
-                     size_t vl)
+                     size_t vl, const char *text, int special)
 {
   sbuf_t *b = &m->rh;
-  if (rh_is_special(name, nl)) {
+  if (text == NULL)
+    special = rh_is_special(name, nl);
+  if (special) {
     m->rh_special = 1;
     m->usual = 0;
   }
   if (nl + vl + 2 <= b->cap - b->len) {
     char *p = b->p + b->len;
-    memcpy(p, name, nl + 1);
-    memcpy(p + nl + 1, value, vl + 1);
+    if (text != NULL) {
+      memcpy(p, text, nl + vl + 2);
+    } else {
+      memcpy(p, name, nl + 1);
+      memcpy(p + nl + 1, value, vl + 1);
+    }
     b->len += nl + vl + 2;
     return 0;
   }
@@ -1029,25 +1036,32 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
  * the last few checked are kept, and one equal to the pair given needs no
  * second check. */
 static int pair_valid(wire_http_server_t *srv, const char *name,
-                      const char *value, size_t *nl, size_t *vl)
+                      const char *value, size_t *nl, size_t *vl,
+                      const char **text, int *special)
 {
   for (unsigned i = 0; i < PAIRS; i++) {
-    if (srv->pairs[i].name[0] == name[0] && srv->pairs[i].nl > 0 &&
-        strcmp(srv->pairs[i].name, name) == 0 &&
-        strcmp(srv->pairs[i].value, value) == 0) {
+    const char *t = srv->pairs[i].text;
+    if (t[0] == name[0] && srv->pairs[i].nl > 0 && strcmp(t, name) == 0 &&
+        strcmp(t + srv->pairs[i].nl + 1, value) == 0) {
       *nl = srv->pairs[i].nl;
       *vl = srv->pairs[i].vl;
+      *text = t;
+      *special = srv->pairs[i].special;
       return 1;
     }
   }
+  *text = NULL;
+  *special = 0;
   if (!wire__http_check_token(name, nl) || !wire__http_check_value(value, vl))
     return 0;
-  if (*nl < PAIR_NAME && *vl < PAIR_VALUE) {
+  if (*nl + *vl + 2 <= PAIR_TEXT) {
     unsigned i = srv->pair_next++ % PAIRS;
-    memcpy(srv->pairs[i].name, name, *nl + 1);
-    memcpy(srv->pairs[i].value, value, *vl + 1);
+    char *t = srv->pairs[i].text;
+    memcpy(t, name, *nl + 1);
+    memcpy(t + *nl + 1, value, *vl + 1);
     srv->pairs[i].nl = (uint8_t)*nl;
     srv->pairs[i].vl = (uint8_t)*vl;
+    srv->pairs[i].special = (uint8_t)rh_is_special(name, *nl);
   }
   return 1;
 }
@@ -1059,9 +1073,11 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   if (m->head_sent)
     return WIRE_EALREADY;
   size_t nl, vl;
-  if (!pair_valid(m->srv, name, value, &nl, &vl))
+  const char *text;
+  int special;
+  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special))
     return WIRE_EINVAL;
-  return rh_append(m, name, nl, value, vl);
+  return rh_append(m, name, nl, value, vl, text, special);
 }
 
 int wire_http_res_set_header(wire_http_res_t *res, const char *name,
@@ -1069,13 +1085,15 @@ int wire_http_res_set_header(wire_http_res_t *res, const char *name,
 {
   size_t nl, vl;
   msg_t *m = res->m;
-  if (!pair_valid(m->srv, name, value, &nl, &vl))
+  const char *text;
+  int special;
+  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special))
     return WIRE_EINVAL;
   if (m->head_sent)
     return WIRE_EALREADY;
   if (m->rh.len > 0)
     wire_http_res_remove_header(res, name);
-  return rh_append(m, name, nl, value, vl);
+  return rh_append(m, name, nl, value, vl, text, special);
 }
 
 const char *wire_http_res_get_header(const wire_http_res_t *res,
