@@ -358,6 +358,39 @@ Test(stream_events, timeout_fires_and_does_not_close)
   h_loop_done(loop);
 }
 
+/* The timeout callback and the close callback share a slot (a timeout
+ * cannot fire once the user closed the socket): neither ever runs as the
+ * other, and setting a timeout callback after the close changes nothing. */
+static int closed_cb_runs;
+
+static void count_close_cb(wire_socket_t *s, int had_error, void *d)
+{
+  (void)s, (void)had_error, (void)d;
+  closed_cb_runs++;
+}
+
+Test(stream_events, timeout_and_close_callbacks_do_not_mix)
+{
+  wire_loop_t *loop = h_loop_new();
+  h_pair_t p;
+  h_pair_open(&p, loop, NULL, NULL);
+  ev_t c = {0}, s = {0};
+  ev_attach(p.client, &c);
+  ev_attach(p.peer, &s);
+  cr_assert_eq(wire_socket_set_timeout(p.client, 60000), 0);
+  closed_cb_runs = 0;
+  wire_socket_close(p.client, count_close_cb);
+  wire_socket_on_timeout(p.client, ev_timeout); /* after close: ignored */
+  /* The peer closes on its own (the client's FIN), with its timeout
+   * callback set and no close callback. */
+  h_run(loop);
+  cr_assert_eq(closed_cb_runs, 1);
+  cr_assert_str_eq(c.log.s, "close(0)");
+  cr_assert_str_eq(s.log.s, "end close(0)");
+  cr_assert_eq(c.timeouts + s.timeouts, 0);
+  h_loop_done(loop);
+}
+
 typedef struct {
   wire_socket_t *s;
   int left;

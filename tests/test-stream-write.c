@@ -148,6 +148,12 @@ Test(stream_write, custom_hwm)
   w_attach(s, &e);
   cr_assert_eq(wire_socket_set_write_limits(s, 0, 100), WIRE_EINVAL);
   cr_assert_eq(wire_socket_set_write_limits(s, 100, 99), WIRE_EINVAL);
+  /* The cap fits 32 bits. */
+#if SIZE_MAX > UINT32_MAX
+  cr_assert_eq(wire_socket_set_write_limits(s, 100, (size_t)UINT32_MAX + 1),
+               WIRE_EINVAL);
+#endif
+  cr_assert_eq(wire_socket_set_write_limits(s, 100, UINT32_MAX), 0);
   cr_assert_eq(wire_socket_set_write_limits(s, 10, 1000), 0);
   cr_assert_eq(wire_socket_write(s, "123456789", 9), 1);
   cr_assert_eq(wire_socket_write(s, "0", 1), 0);

@@ -110,7 +110,8 @@ WIRE_EXTERN int wire_socket_set_timeout(wire_socket_t *s, uint64_t ms);
 WIRE_EXTERN void wire_socket_set_allow_half_open(wire_socket_t *s, int on);
 
 /* Write-queue limits: the high-water mark (default 16 KiB) and the hard cap
- * (default 64 MiB; must be >= hwm). */
+ * (default 64 MiB; must be >= hwm and at most 4 GiB - 1). Returns 0, or
+ * WIRE_EINVAL for limits outside those bounds. */
 WIRE_EXTERN int wire_socket_set_write_limits(wire_socket_t *s, size_t hwm,
                                              size_t cap);
 

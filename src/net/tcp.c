@@ -27,20 +27,25 @@ struct wire__connect_s {
   void *arg;
 };
 
+/* The socket of a libuv handle (the handle is a member of the socket). */
+#define SOCK(h) ((wire_socket_t *)((char *)(h) - offsetof(wire_socket_t, h)))
+/* A connecting client's state lives in the handle's data pointer, which
+ * wire does not otherwise need (SOCK finds the socket). */
+#define CONN(s) ((struct wire__connect_s *)(s)->h.handle.data)
+
 /* ---- transport --------------------------------------------------------- */
 
 static void on_alloc(uv_handle_t *h, size_t size, uv_buf_t *buf)
 {
   (void)size;
-  wire_socket_t *s = h->data;
-  wire__read_buf(s->obj.loop, buf);
+  wire__read_buf(SOCK(h)->obj.loop, buf);
 }
 
 static void on_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
   if (nread == 0)
     return; /* EAGAIN: libuv lends the buffer back */
-  wire__stream_on_read(h->data, nread, buf->base);
+  wire__stream_on_read(SOCK(h), nread, buf->base);
 }
 
 static int tp_read_start(wire_socket_t *s)
@@ -106,12 +111,12 @@ static int tp_shutdown(wire_socket_t *s)
 
 static void on_closed(uv_handle_t *h)
 {
-  wire__stream_closed(h->data);
+  wire__stream_closed(SOCK(h));
 }
 
 static void tp_close(wire_socket_t *s, int reset)
 {
-  struct wire__connect_s *c = s->conn;
+  struct wire__connect_s *c = CONN(s);
   if (c != NULL && c->resolving)
     uv_cancel((uv_req_t *)&c->gai); /* on_resolved gets EAI_CANCELED */
   if (c != NULL && c->reopening)
@@ -148,9 +153,10 @@ static void finalize(wire__obj_t *o)
 static int handle_init(wire_socket_t *s, int is_pipe)
 {
   uv_loop_t *uv = wire__uv(s->obj.loop);
+  void *conn = s->h.handle.data; /* kept over a reopen */
   int err = is_pipe ? uv_pipe_init(uv, &s->h.pipe, 0)
                     : uv_tcp_init(uv, &s->h.tcp);
-  s->h.handle.data = s;
+  s->h.handle.data = conn;
   if (err == 0 && (s->flags & WIRE__S_UNREF))
     uv_unref(&s->h.handle);
   return err;
@@ -178,18 +184,18 @@ int wire__socket_new(wire_loop_t *loop, int is_pipe, wire_socket_t **out)
 
 static void connect_free(wire_socket_t *s)
 {
-  struct wire__connect_s *c = s->conn;
+  struct wire__connect_s *c = CONN(s);
   if (c->ai_head != NULL)
     uv_freeaddrinfo(c->ai_head);
   wire__free(c);
-  s->conn = NULL;
+  s->h.handle.data = NULL;
 }
 
 /* The connect is over: status 0, or an error. The whole connect holds one
  * ref on the socket, taken when it started and dropped here. */
 static void connect_done(wire_socket_t *s, int status)
 {
-  struct wire__connect_s *c = s->conn;
+  struct wire__connect_s *c = CONN(s);
   wire_connect_cb cb = c->cb;
   void *arg = c->arg;
   int nodelay = c->nodelay;
@@ -215,7 +221,7 @@ static void on_reopened(uv_handle_t *h);
  * in place (on_reopened). */
 static void try_next(wire_socket_t *s, int last_err)
 {
-  struct wire__connect_s *c = s->conn;
+  struct wire__connect_s *c = CONN(s);
   if (c->ai_next == NULL) {
     connect_done(s, last_err);
     return;
@@ -239,8 +245,8 @@ static void try_next(wire_socket_t *s, int last_err)
 
 static void on_reopened(uv_handle_t *h)
 {
-  wire_socket_t *s = h->data;
-  s->conn->reopening = 0;
+  wire_socket_t *s = SOCK(h);
+  CONN(s)->reopening = 0;
   if (s->flags & WIRE__S_CLOSING) {
     /* tp_close left the closing to us. */
     connect_done(s, WIRE_ECANCELED);
@@ -255,7 +261,7 @@ static void on_reopened(uv_handle_t *h)
 static void on_connect(uv_connect_t *req, int status)
 {
   wire_socket_t *s = req->data;
-  struct wire__connect_s *c = s->conn;
+  struct wire__connect_s *c = CONN(s);
   if (status == 0 || status == UV_ECANCELED || c->ai_next == NULL ||
       (s->flags & WIRE__S_CLOSING)) {
     connect_done(s, status);
@@ -269,7 +275,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status,
                         struct addrinfo *res)
 {
   wire_socket_t *s = req->data;
-  struct wire__connect_s *c = s->conn;
+  struct wire__connect_s *c = CONN(s);
   c->resolving = 0;
   c->ai_head = res;
   c->ai_next = res;
@@ -317,7 +323,7 @@ int wire_socket_connect(wire_loop_t *loop, const wire_connect_opts_t *o,
     wire__free(c);
     return err;
   }
-  s->conn = c;
+  s->h.handle.data = c;
   s->flags |= WIRE__S_CONNECTING;
   if (o->allow_half_open)
     s->flags |= WIRE__S_HALF_OPEN;
@@ -370,7 +376,7 @@ int wire_socket_connect(wire_loop_t *loop, const wire_connect_opts_t *o,
 fail:
   /* Nothing was started: tear the socket down quietly. Its close callback
    * is no one's, and the loop frees it on a later turn. */
-  s->conn = NULL;
+  s->h.handle.data = NULL;
   wire__free(c);
   s->flags |= WIRE__S_CLOSING | WIRE__S_USER_CLOSED;
   uv_close(&s->h.handle, on_closed);
@@ -418,8 +424,8 @@ int wire_socket_set_nodelay(wire_socket_t *s, int on)
   s = wire__socket_base(s);
   if (!is_uv(s) || s->h.handle.type != UV_TCP)
     return 0; /* as Node: a no-op where it does not apply */
-  if (s->conn != NULL) {
-    s->conn->nodelay = on;
+  if (CONN(s) != NULL) {
+    CONN(s)->nodelay = on;
     return 0;
   }
   return uv_tcp_nodelay(&s->h.tcp, on);

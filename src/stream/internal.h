@@ -70,25 +70,38 @@ enum {
 };
 
 struct wire_socket_s {
-  wire__obj_t obj;
+  /* The object header; the socket's flags (WIRE__S_*) sit in the padding
+   * at its end, where a pointer is 64 bits (see the assert below). */
+  union {
+    wire__obj_t obj;
+    struct {
+      unsigned char obj_head_[offsetof(wire__obj_t, refs) + sizeof(uint32_t)];
+      uint32_t flags;
+    };
+  };
   const wire__transport_t *tp;
-  uint32_t flags;
+  /* Write limits and counts: the cap is at most UINT32_MAX, and the queue
+   * never holds more. */
   uint32_t hwm;
-  size_t cap;
+  uint32_t cap;
 
   wire_socket_data_cb on_data;
   wire_socket_event_cb on_end;
   wire_socket_event_cb on_drain;
-  wire_socket_event_cb on_timeout;
+  /* A timeout cannot fire once the user has closed the socket, and the
+   * close callback exists only from then on (WIRE__S_USER_CLOSED). */
+  union {
+    wire_socket_event_cb on_timeout;
+    wire_socket_close_cb close_cb;
+  };
   wire_socket_error_cb on_error;
   wire_socket_close_cb on_close;
-  wire_socket_close_cb close_cb;
   void *data;
 
   wire__wreq_t *wq_head;
   wire__wreq_t *wq_tail;
-  size_t wq_bytes;     /* queued and not yet written (in flight included) */
-  size_t inflight;     /* bytes handed to transport->write */
+  uint32_t wq_bytes;   /* queued and not yet written (in flight included) */
+  uint32_t inflight;   /* bytes handed to transport->write */
   wire__wreq_t *done;  /* finished zero-copy writes awaiting their cb,
                           newest first (reversed when delivered) */
   wire__flush_t flush;
@@ -103,12 +116,10 @@ struct wire_socket_s {
   wire_socket_t *srv_prev;
   wire_socket_t *srv_next;
 
-  /* Transport state. For libuv transports the handle is the last member and
-   * the object is allocated just large enough for the handle it uses. */
-  union {
-    void *tp_data;                /* a non-libuv transport's state */
-    struct wire__connect_s *conn; /* libuv: client sockets, connecting */
-  };
+  /* A libuv transport's handle: the last member, and the object is
+   * allocated just large enough for the handle it uses. Its data pointer
+   * holds a connecting client's state (net/tcp.c). Other transports keep
+   * their state from here on (src/tls). */
   union {
     uv_handle_t handle;
     uv_stream_t stream;
@@ -116,6 +127,11 @@ struct wire_socket_s {
     uv_pipe_t pipe;
   } h;
 };
+
+#if UINTPTR_MAX > 0xffffffffu
+_Static_assert(offsetof(struct wire_socket_s, tp) == sizeof(wire__obj_t),
+               "the flags fit in the object header's padding");
+#endif
 
 /* What few sockets use, kept out of line so an idle connection stays
  * small: the timeout (set_timeout) and the pipe links (wire_pipe). */

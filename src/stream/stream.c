@@ -70,6 +70,10 @@ void wire_socket_on_drain(wire_socket_t *s, wire_socket_event_cb cb)
 }
 void wire_socket_on_timeout(wire_socket_t *s, wire_socket_event_cb cb)
 {
+  /* Once closed by the user the slot holds the close callback, and a
+   * timeout can no longer fire. */
+  if (HAS(s, WIRE__S_USER_CLOSED))
+    return;
   s->on_timeout = cb;
 }
 void wire_socket_on_error(wire_socket_t *s, wire_socket_error_cb cb)
@@ -119,10 +123,10 @@ void wire_socket_set_allow_half_open(wire_socket_t *s, int on)
 
 int wire_socket_set_write_limits(wire_socket_t *s, size_t hwm, size_t cap)
 {
-  if (hwm == 0 || hwm > UINT32_MAX || cap < hwm)
+  if (hwm == 0 || cap > UINT32_MAX || cap < hwm)
     return WIRE_EINVAL;
   s->hwm = (uint32_t)hwm;
-  s->cap = cap;
+  s->cap = (uint32_t)cap;
   return 0;
 }
 
@@ -304,7 +308,7 @@ static unsigned gather(wire_socket_t *s, uv_buf_t *iov, size_t *total)
 static void advance(wire_socket_t *s, size_t n)
 {
   s->bytes_written += n;
-  s->wq_bytes -= n;
+  s->wq_bytes -= (uint32_t)n;
   while (s->wq_head != NULL) {
     wire__wreq_t *w = s->wq_head;
     size_t left = w->len - w->off;
@@ -412,7 +416,7 @@ static void flush(wire_socket_t *s)
       wire__stream_fail(s, err);
       goto out;
     }
-    s->inflight = total;
+    s->inflight = (uint32_t)total; /* at most wq_bytes */
     s->flags |= WIRE__S_WRITING;
   }
   deliver_done(s, 0);
@@ -493,7 +497,7 @@ int wire_socket_write(wire_socket_t *s, const void *buf, size_t len)
     err = enqueue_copy(s, buf, len);
     if (err < 0)
       return err;
-    s->wq_bytes += len;
+    s->wq_bytes += (uint32_t)len; /* write_check: at most the cap */
   }
   return queued(s);
 }
@@ -524,7 +528,7 @@ int wire__socket_write_commit(wire_socket_t *s, size_t len)
   wire__wreq_t *t = s->wq_tail;
   assert(t != NULL && t->cap > 0 && t->cap - t->len >= len);
   t->len += len;
-  s->wq_bytes += len;
+  s->wq_bytes += (uint32_t)len;
   return queued(s);
 }
 
@@ -583,7 +587,7 @@ int wire_socket_writev(wire_socket_t *s, const wire_buf_t *bufs,
   else
     s->wq_head = head;
   s->wq_tail = tail;
-  s->wq_bytes += total;
+  s->wq_bytes += (uint32_t)total;
   return queued(s);
 }
 
@@ -798,7 +802,7 @@ void wire__stream_closed(wire_socket_t *s)
   int had_error = HAS(s, WIRE__S_HAD_ERROR);
   if (s->on_close != NULL)
     s->on_close(s, had_error, s->data);
-  if (s->close_cb != NULL)
+  if (HAS(s, WIRE__S_USER_CLOSED) && s->close_cb != NULL)
     s->close_cb(s, had_error, s->data);
   if (s->server != NULL)
     wire__server_remove(s->server, s);

@@ -857,7 +857,6 @@ static int tls_new(wire_socket_t *lower, wire_tls_ctx_t *ctx, int server,
   else
     SSL_set_connect_state(t->ssl);
   wire__stream_init(s, loop, &tls_transport, finalize);
-  s->tp_data = t;
   s->flags |= WIRE__S_CONNECTING;
   t->s = s;
   t->lower = lower;
