@@ -4,24 +4,38 @@
  *
  * Structure: one explicit state machine, one switch inside one loop over
  * the input. Each state handles as many bytes as it can at once: spans of
- * field values, request targets and reason phrases are scanned sixteen
- * bytes at a time with SSE2 (eight at a time with plain 64-bit words
- * elsewhere), field names and methods with a table loop, bodies not at
- * all (they are handed out as views). Nothing is copied and nothing is
- * allocated; a value split across calls is handed out in pieces.
+ * field values, request targets, reason phrases and Host values are
+ * scanned sixteen bytes at a time with SSE2 (eight or four at a time with
+ * plain words or table lookups elsewhere), field names and methods with a
+ * table loop, bodies not at all (they are handed out as views). Nothing is
+ * copied and nothing is allocated; a value split across calls is handed
+ * out in pieces.
+ *
+ * The usual request head, whole in the buffer, takes a short way through
+ * the same states: a state that finished its element jumps straight to the
+ * next one, the common shapes ("GET ", "HTTP/1.1\r\n", a name whole up to
+ * its colon, one SP before a value, a plain Host value, an HTTP/1.1
+ * request without body or close) are recognised by word compares, and a
+ * bodiless message completes and the next pipelined one starts without
+ * going round the loop. Each short way sets the state the long way would
+ * before every callback, and gives up at once (to the long way, from the
+ * same byte) on anything else or at the end of the buffer.
  *
  * A few fields matter for the message framing (Content-Length,
- * Transfer-Encoding, Connection, Host, Upgrade, Expect). Their names are
- * recognised by a small incremental matcher (a bitmask of candidates),
- * and their values are checked byte by byte as they go by, so nothing of
- * them needs to be kept either.
+ * Transfer-Encoding, Connection, Host, Upgrade, Expect). A name whole in
+ * the buffer is recognised by its length and a word compare; a split one
+ * by a small incremental matcher (a bitmask of candidates). Their values
+ * are checked as they go by, so nothing of them needs to be kept either.
  *
- * Invariants: every byte is looked at once; the state after a byte does
- * not depend on where the input was split, so whole, byte-by-byte and
- * randomly split input give the same callbacks and the same result (the
- * tests and the fuzzer check this). Bytes of the head (start line, header
- * section, trailer section) count against max_header_size as they are
- * consumed; a state never looks past `lim`, the end of the head budget.
+ * Invariants: the state after a byte does not depend on where the input
+ * was split, so whole, byte-by-byte and randomly split input give the
+ * same callbacks and the same result (the tests and the fuzzer check
+ * this). Every byte is looked at once, but for the field name or Host
+ * value that a short way gave up on (at the end of a buffer). Bytes of
+ * the head (start line, header section, trailer section) count against
+ * max_header_size as they are consumed; a state never uses a byte past
+ * `lim`, the end of the head budget (the Host scan may load bytes past
+ * it, never past the buffer).
  *
  * Life: init -> (message begin -> start line -> fields -> headers complete
  * -> body -> message complete)* -> CLOSED (no keep-alive, or finish()) or
@@ -30,6 +44,10 @@
 #include "parser.h"
 
 #include <string.h>
+
+/* For the small helpers of the hot path that the compiler would otherwise
+ * call (they are used in more than one place). */
+#define HOT_INLINE inline __attribute__((always_inline))
 
 #if defined(__SSE2__) && !defined(WIRE_HTTP_PARSER_NO_SIMD)
 #include <emmintrin.h>
@@ -275,7 +293,8 @@ static const char *scan_url(const char *p, const char *end)
 /* A Host value: the first byte in [p, b) that is not a hostchar, or b.
  * It may read (not use) the bytes of [b, end): the input goes on after a
  * value (with its CR at least), so a short value still takes one load. */
-static const char *scan_host(const char *p, const char *b, const char *end)
+static HOT_INLINE const char *scan_host(const char *p, const char *b,
+                                        const char *end)
 {
 #if USE_SSE2
   while (end - p >= 16 && p < b) {
@@ -321,8 +340,7 @@ static const char *scan_host(const char *p, const char *b, const char *end)
 
 /* A token (field name, method). Tokens are short: a table loop, inlined
  * (it runs once or twice per field line). */
-static inline __attribute__((always_inline)) const char *
-scan_token(const char *p, const char *end)
+static HOT_INLINE const char *scan_token(const char *p, const char *end)
 {
   while (end - p >= 4) {
     if (!tchar[(unsigned char)p[0]])
@@ -436,6 +454,13 @@ static uint32_t load32(const char *a)
   return x;
 }
 
+static uint16_t load16(const char *a)
+{
+  uint16_t x;
+  memcpy(&x, a, 2);
+  return x;
+}
+
 static uint64_t load64(const char *a)
 {
   uint64_t x;
@@ -447,7 +472,7 @@ static uint64_t load64(const char *a)
  * every name compared here), ignoring ASCII case: four or eight bytes at a
  * time, or'ed with 0x20 (the input bytes are tchars: see match_names).
  * The last word overlaps the one before it rather than going past n. */
-static int ieq(const char *a, const char *name, size_t n)
+static HOT_INLINE int ieq(const char *a, const char *name, size_t n)
 {
   if (n < 8) {
     const uint32_t low = 0x20202020u;
@@ -464,32 +489,24 @@ static int ieq(const char *a, const char *name, size_t n)
 
 /* A field name whole in one piece: the framing fields have six distinct
  * lengths, so one comparison decides. Returns the H_* it names. */
-static unsigned name_find(const char *a, size_t n)
+static HOT_INLINE unsigned name_find(const char *a, size_t n)
 {
-  unsigned k;
   switch (n) {
   case 4:
-    k = H_HOST;
-    break;
-  case 14:
-    k = H_CONTENT_LENGTH;
-    break;
-  case 17:
-    k = H_TRANSFER_ENCODING;
-    break;
-  case 10:
-    k = H_CONNECTION;
-    break;
-  case 7:
-    k = H_UPGRADE;
-    break;
+    return ieq(a, "host", 4) ? H_HOST : H_OTHER;
   case 6:
-    k = H_EXPECT;
-    break;
+    return ieq(a, "expect", 6) ? H_EXPECT : H_OTHER;
+  case 7:
+    return ieq(a, "upgrade", 7) ? H_UPGRADE : H_OTHER;
+  case 10:
+    return ieq(a, "connection", 10) ? H_CONNECTION : H_OTHER;
+  case 14:
+    return ieq(a, "content-length", 14) ? H_CONTENT_LENGTH : H_OTHER;
+  case 17:
+    return ieq(a, "transfer-encoding", 17) ? H_TRANSFER_ENCODING : H_OTHER;
   default:
     return H_OTHER;
   }
-  return ieq(a, hdr_name[k], n) ? k : H_OTHER;
 }
 
 /* One element of a Transfer-Encoding, Connection or Expect list ended
@@ -781,6 +798,16 @@ static int head_end(wire_http_parser_t *p)
 {
   uint32_t f = p->flags;
   int req = p->type == WIRE_HTTP_REQUEST;
+
+  if (req &&
+      (f & ~(uint32_t)WIRE_HTTP_F_CONNECTION_KEEP_ALIVE) == WIRE_HTTP_F_HOST &&
+      p->http_minor == 1 && p->method != WIRE_HTTP_CONNECT) {
+    /* The usual request: HTTP/1.1 with Host, and no field that frames a
+     * body, closes or upgrades: what the rules below come to for it. */
+    p->flags = f | WIRE_HTTP_F_KEEP_ALIVE;
+    p->state = S_MSG_DONE;
+    return 0;
+  }
 
   if (f & WIRE_HTTP_F_TRANSFER_ENCODING) {
     /* RFC 9112 6.1: a server MAY reject a request with both; 6.3 (3): such
@@ -1076,6 +1103,19 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
        * before a request-line; we ignore any number (CRLF only), within
        * the header size budget. A client does the same before a
        * status-line. */
+      if (p->type == WIRE_HTTP_REQUEST && tchar[c]) {
+        /* The usual case: the first byte of a method. */
+        message_begin(p);
+        p->state = S_REQ_METHOD;
+        NOTIFY(on_message_begin);
+        if (s->on_head != NULL) {
+          hm = 1;
+          nel = 0;
+          hd.base = pos;
+          hd.nfields = 0;
+        }
+        goto req_method_first;
+      }
       if (c == '\r') {
         p->state = S_START_LF;
         pos++;
@@ -1084,23 +1124,10 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       if (c == '\n')
         FAIL(WIRE_HTTP_E_CR_EXPECTED, pos);
       message_begin(p);
-      if (p->type == WIRE_HTTP_REQUEST) {
-        if (!tchar[c])
-          FAIL(WIRE_HTTP_E_INVALID_METHOD, pos);
-        p->state = S_REQ_METHOD;
-      } else {
-        p->state = S_RES_VERSION;
-      }
+      if (p->type == WIRE_HTTP_REQUEST)
+        FAIL(WIRE_HTTP_E_INVALID_METHOD, pos);
+      p->state = S_RES_VERSION;
       NOTIFY(on_message_begin);
-      if (p->state == S_REQ_METHOD) {
-        if (s->on_head != NULL) {
-          hm = 1;
-          nel = 0;
-          hd.base = pos;
-          hd.nfields = 0;
-        }
-        goto req_method;
-      }
       break;
 
     case S_START_LF:
@@ -1110,21 +1137,24 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       pos++;
       break;
 
-    case S_REQ_METHOD:
-    req_method: {
+    case S_REQ_METHOD: {
       /* RFC 9112 3: method SP request-target SP HTTP-version CRLF, with
        * exactly one SP between the parts. */
-      const char *a = pos;
-      if (p->idx == 0 && lim - pos >= 4 && memcmp(pos, "GET ", 4) == 0) {
+      if (p->idx != 0)
+        goto req_method_more;
+    req_method_first:
+      /* The first byte of the method (idx 0, remaining 0). */
+      if (lim - pos >= 4 && load32(pos) == load32("GET ")) {
         /* The usual method, whole in this buffer. */
         p->method = WIRE_HTTP_GET;
-        p->remaining = 0;
         p->state = S_REQ_URL_START;
         pos += 4;
-        HEAD_PIECE(EL_METHOD, s->on_method, a, 3, 1);
+        HEAD_PIECE(EL_METHOD, s->on_method, pos - 4, 3, 1);
         NEXT_HEAD(req_url_start);
         break;
       }
+    req_method_more:;
+      const char *a = pos;
       const char *stop = scan_token(pos, lim);
       if (stop == lim) {
         method_feed(p, a, stop);
@@ -1159,14 +1189,16 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       /* RFC 9112 3.2: origin-form ("/..."), absolute-form ("scheme:..."),
        * authority-form (CONNECT only, and CONNECT only that), asterisk-form
        * (OPTIONS only). */
-      if (p->method == WIRE_HTTP_CONNECT) {
+      if (c == '/' && p->method != WIRE_HTTP_CONNECT) {
+        /* origin-form: the usual case */
+      } else if (p->method == WIRE_HTTP_CONNECT) {
         if (!hostchar[c])
           FAIL(WIRE_HTTP_E_INVALID_URL, pos);
       } else if (c == '*') {
         if (p->method != WIRE_HTTP_OPTIONS)
           FAIL(WIRE_HTTP_E_INVALID_URL, pos);
         p->idx = 1;
-      } else if (c != '/' && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+      } else if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
         FAIL(WIRE_HTTP_E_INVALID_URL, pos);
       }
       p->state = S_REQ_URL;
@@ -1204,11 +1236,12 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
     req_version:
       /* RFC 9112 2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case
        * sensitive. Well-formed but not 1.0 or 1.1: 505. */
-      if (p->idx == 0 && lim - pos >= 10 && memcmp(pos, "HTTP/1.", 7) == 0 &&
-          (pos[7] == '0' || pos[7] == '1')) {
+      if (p->idx == 0 && lim - pos >= 10 &&
+          (load64(pos) == load64("HTTP/1.1") ||
+           load64(pos) == load64("HTTP/1.0"))) {
         /* The usual "HTTP/1.1\r\n" or "HTTP/1.1 200 " whole in the
          * buffer: no byte-by-byte walk. */
-        if (p->state == S_REQ_VERSION && pos[8] == '\r' && pos[9] == '\n') {
+        if (p->state == S_REQ_VERSION && load16(pos + 8) == load16("\r\n")) {
           p->http_major = 1;
           p->http_minor = (uint8_t)(pos[7] - '0');
           p->state = S_FIELD_START;
@@ -1336,6 +1369,27 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       }
       if (++p->nheaders > max_fields)
         FAIL(WIRE_HTTP_E_TOO_MANY_HEADERS, pos);
+      if (!(p->flags & WIRE_HTTP_F_TRAILERS)) {
+        /* The usual case: a header field name whole in the buffer, then
+         * its colon. Anything else goes the long way below (from pos
+         * again: the name is short, and this is at the end of a buffer). */
+        const char *a = pos;
+        const char *stop = scan_token(pos + 1, lim);
+        if (stop != lim && *stop == ':') {
+          unsigned k = name_find(a, (size_t)(stop - a));
+          p->hid = (uint8_t)k;
+          p->vstate = 0;
+          if (k != H_OTHER) {
+            err = name_end(p, k);
+            if (err != 0)
+              FAIL(err, stop);
+          }
+          p->state = S_VALUE_OWS;
+          pos = stop + 1;
+          HEAD_PIECE(EL_NAME, s->on_header_field, a, stop - a, 1);
+          goto value_ows;
+        }
+      }
       p->hmask = (p->flags & WIRE_HTTP_F_TRAILERS) ? 0 : H_ALL;
       p->hidx = 0;
       p->state = S_FIELD_NAME;
@@ -1387,25 +1441,36 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       /* Skip the OWS now rather than on another loop turn. Only after the
        * callback: callbacks fire at the same stream offset however the
        * input is split. */
-      while (pos < lim && is_ws((unsigned char)*pos))
-        pos++;
-      if (pos < lim) {
-        p->state = S_VALUE;
-        goto value;
-      }
-      break;
+      goto value_ows;
     }
 
     case S_VALUE_OWS:
-      while (pos < lim && is_ws((unsigned char)*pos))
+    value_ows:
+      /* The usual one SP before a value: one test. */
+      if (lim - pos >= 2 && pos[0] == ' ' && (unsigned char)pos[1] > ' ') {
         pos++;
-      if (pos < lim)
-        p->state = S_VALUE;
-      break;
+      } else {
+        while (pos < lim && is_ws((unsigned char)*pos))
+          pos++;
+        if (pos == lim)
+          break;
+      }
+      /* fall through */
 
-    case S_VALUE:
-    value: {
+    case S_VALUE: {
       const char *a = pos;
+      if (p->hid == H_HOST && p->vstate == V_EMPTY) {
+        /* The usual Host value: host characters up to the CR. Host
+         * characters are value characters, so one scan checks both. */
+        const char *stop = scan_host(pos, lim, end);
+        if (stop != lim && *stop == '\r') {
+          p->state = S_VALUE_LF;
+          pos = stop + 1;
+          HEAD_PIECE(EL_VALUE, s->on_header_value, a, stop - a, 1);
+          goto value_lf;
+        }
+      }
+      p->state = S_VALUE;
       const char *stop = scan_value(pos, lim);
       wire_http_piece_cb cb = (p->flags & WIRE_HTTP_F_TRAILERS)
                                   ? s->on_trailer_value
@@ -1441,6 +1506,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       p->state = S_VALUE_LF;
       pos = stop + 1;
       HEAD_PIECE(EL_VALUE, cb, a, e - a, 1);
+    value_lf:
       /* Take the LF now if it is here (after the callback, as above). */
       if (pos < lim && *pos == '\n') {
         p->state = S_FIELD_START;
@@ -1456,6 +1522,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         FAIL(WIRE_HTTP_E_LF_EXPECTED, pos);
       pos++;
       if (p->flags & WIRE_HTTP_F_TRAILERS) {
+        p->flags &= ~(uint32_t)WIRE_HTTP_F_TRAILERS;
         p->state = S_MSG_DONE;
         break;
       }
@@ -1508,11 +1575,10 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         p->state = S_START;
       else
         p->state = S_CLOSED;
-      p->flags &= ~(uint32_t)WIRE_HTTP_F_TRAILERS;
       NOTIFY(on_message_complete);
-      if (p->state == S_STOPPED)
-        goto out;
-      if (p->state == S_START && pos < end) {
+      if (p->state == S_START) {
+        if (pos == end)
+          break;
         /* The next message (pipelining): start its head here, as the top
          * of the loop would. */
         it = pos;
@@ -1521,6 +1587,8 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         c = (unsigned char)*pos;
         goto start;
       }
+      if (p->state == S_STOPPED)
+        goto out;
       break;
 
     /* A counted run of body bytes: a Content-Length body or one chunk's
