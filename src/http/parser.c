@@ -12,14 +12,15 @@
  * out in pieces.
  *
  * The usual request head, whole in the buffer, takes a short way through
- * the same states: a state that finished its element jumps straight to the
- * next one, the common shapes ("GET ", "HTTP/1.1\r\n", a name whole up to
- * its colon, one SP before a value, a plain Host value, an HTTP/1.1
- * request without body or close) are recognised by word compares, and a
- * bodiless message completes and the next pipelined one starts without
- * going round the loop. Each short way sets the state the long way would
- * before every callback, and gives up at once (to the long way, from the
- * same byte) on anything else or at the end of the buffer.
+ * the same states: a state that finished its element jumps straight to
+ * the next one; the common shapes ("GET ", "/target HTTP/1.1\r\n", a name
+ * whole up to its colon, one SP before a value, a plain Host value, an
+ * HTTP/1.1 request without body or close) are recognised by word compares
+ * and single scans; and a bodiless message completes and the next
+ * pipelined one starts without going round the loop. Each short way sets
+ * the state the long way would before every callback, and gives up at
+ * once (to the long way, from the same byte) on anything else or at the
+ * end of the buffer.
  *
  * A few fields matter for the message framing (Content-Length,
  * Transfer-Encoding, Connection, Host, Upgrade, Expect). A name whole in
@@ -30,12 +31,12 @@
  * Invariants: the state after a byte does not depend on where the input
  * was split, so whole, byte-by-byte and randomly split input give the
  * same callbacks and the same result (the tests and the fuzzer check
- * this). Every byte is looked at once, but for the field name or Host
- * value that a short way gave up on (at the end of a buffer). Bytes of
- * the head (start line, header section, trailer section) count against
- * max_header_size as they are consumed; a state never uses a byte past
- * `lim`, the end of the head budget (the Host scan may load bytes past
- * it, never past the buffer).
+ * this). Every byte is looked at once, but for the request target, field
+ * name or Host value that a short way gave up on (at the end of a buffer
+ * or of the head budget). Bytes of the head (start line, header section,
+ * trailer section) count against max_header_size as they are consumed; a
+ * state never uses a byte past `lim`, the end of the head budget (the Host
+ * scan may load bytes past it, never past the buffer).
  *
  * Life: init -> (message begin -> start line -> fields -> headers complete
  * -> body -> message complete)* -> CLOSED (no keep-alive, or finish()) or
@@ -1190,7 +1191,29 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
        * authority-form (CONNECT only, and CONNECT only that), asterisk-form
        * (OPTIONS only). */
       if (c == '/' && p->method != WIRE_HTTP_CONNECT) {
-        /* origin-form: the usual case */
+        /* origin-form, the usual case. Whole in the buffer and followed
+         * by "HTTP/1.1\r\n" (or 1.0), it goes straight to the fields;
+         * url_bytes only counts a target split across calls. */
+        const char *a = pos;
+        const char *stop = scan_url(pos + 1, lim);
+        if (stop != lim && *stop == ' ' && (size_t)(stop - a) <= max_url) {
+          p->state = S_REQ_VERSION;
+          pos = stop + 1;
+          HEAD_PIECE(EL_URL, s->on_url, a, stop - a, 1);
+          if (lim - pos >= 10 &&
+              (load64(pos) == load64("HTTP/1.1") ||
+               load64(pos) == load64("HTTP/1.0")) &&
+              load16(pos + 8) == load16("\r\n")) {
+            p->http_major = 1;
+            p->http_minor = (uint8_t)(pos[7] - '0');
+            p->state = S_FIELD_START;
+            pos += 10;
+            NEXT_HEAD(field_start);
+            break;
+          }
+          NEXT_HEAD(req_version);
+          break;
+        }
       } else if (p->method == WIRE_HTTP_CONNECT) {
         if (!hostchar[c])
           FAIL(WIRE_HTTP_E_INVALID_URL, pos);
@@ -1538,8 +1561,8 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
           goto cb_result;
         }
       }
-      if (s->on_headers_complete != NULL) {
-        r = s->on_headers_complete(p);
+      if (s->on_headers_complete != NULL &&
+          (r = s->on_headers_complete(p)) != 0) {
         if (r == WIRE_HTTP_CB_SKIP_BODY && p->type == WIRE_HTTP_RESPONSE) {
           /* RFC 9112 6.3 (1): e.g. the response to HEAD. Framing fields
            * then describe the body not sent, so the connection persists
@@ -1554,7 +1577,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         } else if (r == WIRE_HTTP_CB_UPGRADE) {
           p->upgraded = 1;
           p->state = S_MSG_DONE;
-        } else if (r != 0) {
+        } else {
           goto cb_result;
         }
       }
@@ -1569,10 +1592,10 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       p->head_bytes = 0;
       if (p->upgraded)
         p->state = S_STOPPED;
-      else if (p->type == WIRE_HTTP_RESPONSE && p->status < 200)
-        p->state = S_START; /* RFC 9110 15.2: the final response follows */
       else if (p->flags & WIRE_HTTP_F_KEEP_ALIVE)
         p->state = S_START;
+      else if (p->type == WIRE_HTTP_RESPONSE && p->status < 200)
+        p->state = S_START; /* RFC 9110 15.2: the final response follows */
       else
         p->state = S_CLOSED;
       NOTIFY(on_message_complete);
