@@ -923,6 +923,41 @@ Test(http_server, attached_connections_sleep_and_wake)
   h_loop_done(hs.loop);
 }
 
+/* A server that listens and also serves an attached connection: closed
+ * while that connection's response is still owed, its listener is gone
+ * before the connection, and the sweeps and close_all that run meanwhile
+ * must not look for sleeping connections on it. */
+static wire_http_res_t *owed;
+
+static void on_owe(wire_http_server_t *srv, wire_http_req_t *req,
+                   wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)req, (void)d;
+  owed = res;
+}
+
+Test(http_server, listener_closes_before_an_attached_connection)
+{
+  owed = NULL;
+  hs_start(NULL, on_owe);
+  wire_server_t *net;
+  cr_assert_eq(wire_server_create(hs.loop, NULL, attach_conn, &net), 0);
+  hs.port = h_listen(net, "127.0.0.1");
+  hc_t a;
+  hc_open(&a);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, owed != NULL);
+  wire_server_close(net, NULL);
+  wire_http_server_close(hs.srv, hs_on_close);
+  wait_ms(1100); /* the listener is gone; a sweep runs */
+  wire_http_server_close_all(hs.srv);
+  cr_assert_eq(wire_http_res_end(owed, NULL, 0), WIRE_ECLOSED);
+  hc_wait_closed(&a);
+  H_RUN_UNTIL(hs.loop, hs.closed == 1);
+  hc_close(&a);
+  h_loop_done(hs.loop);
+}
+
 /* close_all closes the sleeping connections too; the server serves new
  * ones after it. */
 Test(http_server, close_all_closes_sleeping_connections)

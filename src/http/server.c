@@ -1944,7 +1944,8 @@ static void idle_close(conn_t *z)
  * so the walk is safe. */
 static void bare_close(wire_http_server_t *srv, int all, uint64_t now)
 {
-  if (srv->net == NULL)
+  /* A closed listener is freed, and had no connections left. */
+  if (srv->net == NULL || srv->net_closed)
     return;
   for (wire_socket_t *s = wire__server_conns(srv->net); s != NULL;
        s = s->srv_next) {
