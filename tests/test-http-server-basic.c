@@ -841,8 +841,8 @@ static void on_which(wire_http_server_t *srv, wire_http_req_t *req,
 
 /* A keep-alive connection between requests sleeps: its socket alone
  * remembers it (after its first request at the end of the turn, later at
- * the sweep); it wakes for the next request, for the peer's FIN and for the server's
- * close, and counts as a connection throughout. */
+ * the sweep); it wakes for the next request, for the peer's FIN and for the
+ * server's close, and counts as a connection throughout. */
 Test(http_server, idle_connections_sleep_and_wake)
 {
   nreq = 0;

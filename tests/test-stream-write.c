@@ -772,8 +772,7 @@ static void t_on_connect(wire_socket_t *s, int status, void *arg)
   ((turn_t *)arg)->connected++;
 }
 
-static void t_peer_data(wire_socket_t *s, const char *buf, size_t len,
-                        void *d)
+static void t_peer_data(wire_socket_t *s, const char *buf, size_t len, void *d)
 {
   (void)buf, (void)len;
   turn_t *t = d;
