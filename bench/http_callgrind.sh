@@ -15,6 +15,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-rel}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 DEPTH=${DEPTH:-16}
@@ -39,18 +41,7 @@ cc -O2 -g -I"$root/include" "$root/bench/http_wire.c" "$build/libwire.a" \
   $(pkg-config --libs libuv openssl zlib) -o "$tmp/http_wire"
 cc -O2 -g "$root/bench/http_ceiling.c" -o "$tmp/http_ceiling"
 
-rm -f "$OUT"
-timeout 600 taskset -c "$SERVER_CPU" valgrind --tool=callgrind \
-  --callgrind-out-file="$OUT" "$tmp/http_$SERVER" 0 >"$tmp/srv.out" 2>&1 &
-vpid=$!
-port=
-for _ in $(seq 300); do
-  port=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$tmp/srv.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start" >&2; cat "$tmp/srv.out" >&2; exit 1; }
-gpid=$(pgrep -P "$vpid") # valgrind itself, under timeout
+callgrind_start "$tmp/http_$SERVER" 0
 load() {
   local args=()
   [ "$DEPTH" -gt 1 ] && args=(-s "$root/bench/http_pipeline.lua")
@@ -60,13 +51,8 @@ load() {
 load 1 >/dev/null
 callgrind_control -z "$gpid" >/dev/null 2>&1
 reqs=$(load "$DURATION" | awk '/requests in/ {print $1}')
-kill "$vpid" 2>/dev/null || true
-wait "$vpid" 2>/dev/null || true
-vpid=
-f=$OUT
-ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" | head -1)
-[ -n "$ir" ] || ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" | head -1)
+callgrind_total
 echo "requests $reqs"
 echo "instructions $ir"
 awk -v i="$ir" -v m="$reqs" 'BEGIN {printf "ir_per_request %.0f\n", i / m}'
-echo "dump $f"
+echo "dump $OUT"

@@ -18,3 +18,35 @@ cpu_ticks() {
 
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# Starts "$@" (a server that prints "listening on http://HOST:PORT/") under
+# callgrind, pinned to $SERVER_CPU, its dump going to $OUT and its output
+# to $tmp/srv.out. Sets port, vpid (the timeout wrapper: kill it to end the
+# run and get the dump) and gpid (valgrind itself, for callgrind_control).
+# shellcheck disable=SC2034,SC2154 # port, gpid: the caller's; tmp: set by it
+callgrind_start() {
+  rm -f "$OUT"
+  timeout 600 taskset -c "$SERVER_CPU" valgrind --tool=callgrind \
+    --callgrind-out-file="$OUT" "$@" >"$tmp/srv.out" 2>&1 &
+  vpid=$!
+  port=
+  for _ in $(seq 300); do
+    port=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$tmp/srv.out")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "server did not start" >&2; cat "$tmp/srv.out" >&2; exit 1; }
+  gpid=$(pgrep -P "$vpid" || true)
+  [ -n "$gpid" ] || { echo "valgrind not found under $vpid" >&2; exit 1; }
+}
+
+# Ends the run callgrind_start began (in this shell: it waits for the dump)
+# and sets ir to the dump's instruction total.
+# shellcheck disable=SC2034 # ir: the caller's
+callgrind_total() {
+  kill "$vpid" 2>/dev/null || true
+  wait "$vpid" 2>/dev/null || true
+  vpid=
+  ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$OUT" | head -1)
+  [ -n "$ir" ] || ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$OUT" | head -1)
+}

@@ -15,6 +15,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-rel}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 INFLIGHT=${INFLIGHT:-16}
@@ -41,18 +43,7 @@ cc -O2 -g -I"$root/include" "$root/bench/ws_wire.c" "$build/libwire.a" \
 cc -O2 -g "$root/bench/ws_ceiling.c" -lcrypto -o "$tmp/ws_ceiling"
 cc -O2 "$root/bench/ws_load.c" -o "$tmp/ws_load"
 
-rm -f "$OUT"
-timeout 600 taskset -c "$SERVER_CPU" valgrind --tool=callgrind \
-  --callgrind-out-file="$OUT" "$tmp/ws_$SERVER" 0 >"$tmp/srv.out" 2>&1 &
-vpid=$!
-port=
-for _ in $(seq 300); do
-  port=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$tmp/srv.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start" >&2; cat "$tmp/srv.out" >&2; exit 1; }
-gpid=$(pgrep -P "$vpid") # valgrind itself, under timeout
+callgrind_start "$tmp/ws_$SERVER" 0
 load() {
   taskset -c "$CLIENT_CPU" "$tmp/ws_load" -p "$port" -c "$CONNS" \
     -m "$INFLIGHT" -s "$SIZE" -d "$1"
@@ -60,13 +51,8 @@ load() {
 load 1 >/dev/null
 callgrind_control -z "$gpid" >/dev/null
 msgs=$(load "$DURATION" | awk '$1 == "messages" {print $2}')
-kill "$vpid" 2>/dev/null || true
-wait "$vpid" 2>/dev/null || true
-vpid=
-f=$OUT
-ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" | head -1)
-[ -n "$ir" ] || ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" | head -1)
+callgrind_total
 echo "messages $msgs"
 echo "instructions $ir"
 awk -v i="$ir" -v m="$msgs" 'BEGIN {printf "ir_per_msg %.0f\n", i / m}'
-echo "dump $f"
+echo "dump $OUT"

@@ -808,25 +808,6 @@ Test(http_server, expect_handlers_and_417_default)
 
 /* ---- idle connections sleep and wake ----------------------------------------- */
 
-static int waited;
-
-static void on_waited(wire_timer_t *t, void *d)
-{
-  (void)d;
-  waited = 1;
-  wire_timer_close(t, NULL);
-}
-
-/* Runs the loop for at least ms (the server's sweep, every second, puts
- * idle connections to sleep). */
-static void wait_ms(uint64_t ms)
-{
-  wire_timer_t *t;
-  waited = 0;
-  cr_assert_eq(wire_timer_create(hs.loop, &t), 0);
-  wire_timer_start(t, ms, 0, on_waited);
-  H_RUN_UNTIL(hs.loop, waited);
-}
 
 static void on_which(wire_http_server_t *srv, wire_http_req_t *req,
                      wire_http_res_t *res, void *d)
@@ -853,17 +834,17 @@ Test(http_server, idle_connections_sleep_and_wake)
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
   hc_send(&b, "GET / HTTP/1.1\r\nHost: x\r\nX-N: bee\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "one") && hc_has(&b, "bee"));
-  wait_ms(50); /* both asleep */
+  hs_wait_ms(50); /* both asleep */
   cr_assert_eq(wire_http_server_connections(hs.srv), 2);
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: two\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "two"));
-  wait_ms(1100); /* the sweep puts it to sleep again */
+  hs_wait_ms(1100); /* the sweep puts it to sleep again */
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: three\r\n\r\n"
               "GET / HTTP/1.1\r\nHost: x\r\nX-N: four\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "four"));
   cr_assert(hc_has(&a, "three"), "%s", hc_str(&a));
   cr_assert_eq(nreq, 5);
-  wait_ms(1100);
+  hs_wait_ms(1100);
   /* The peer's FIN on a sleeping connection: the server ends it. */
   wire_socket_end(a.s);
   hc_wait_closed(&a);
@@ -902,12 +883,12 @@ Test(http_server, attached_connections_sleep_and_wake)
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
   hc_send(&b, "GET / HTTP/1.1\r\nHost: x\r\nX-N: bee\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "one") && hc_has(&b, "bee"));
-  wait_ms(50); /* both asleep */
+  hs_wait_ms(50); /* both asleep */
   cr_assert_eq(wire_http_server_connections(hs.srv), 2);
   cr_assert_eq(wire_server_connections(net), 2);
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: two\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "two"));
-  wait_ms(1100); /* the sweep puts it to sleep again */
+  hs_wait_ms(1100); /* the sweep puts it to sleep again */
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: three\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "three"));
   cr_assert_eq(nreq, 4);
@@ -970,7 +951,7 @@ Test(http_server, close_all_closes_sleeping_connections)
   hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
   hc_send(&b, "GET / HTTP/1.1\r\nHost: x\r\nX-N: bee\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&a, "one") && hc_has(&b, "bee"));
-  wait_ms(50); /* both asleep */
+  hs_wait_ms(50); /* both asleep */
   wire_http_server_close_all(hs.srv);
   hc_wait_closed(&a);
   hc_wait_closed(&b);
@@ -1010,7 +991,7 @@ Test(http_server, handed_over_socket_is_not_taken_for_a_sleeping_one)
   hc_send(&c, "GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
               "Upgrade: foo\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&c, "101"));
-  wait_ms(1100); /* a sweep past the keep-alive timeout */
+  hs_wait_ms(1100); /* a sweep past the keep-alive timeout */
   hc_send(&c, "ping");
   H_RUN_UNTIL(hs.loop, hc_has(&c, "ping"));
   wire_http_server_close(hs.srv, hs_on_close);

@@ -26,25 +26,6 @@ static void on_echo_head(wire_http_server_t *srv, wire_http_req_t *req,
   cr_assert_eq(wire_http_res_end(res, body, (size_t)n), 0);
 }
 
-static int waited;
-
-static void on_waited(wire_timer_t *t, void *d)
-{
-  (void)d;
-  waited = 1;
-  wire_timer_close(t, NULL);
-}
-
-/* Runs the loop for ms: the bytes written before reach the server as a
- * read of their own. */
-static void wait_ms(uint64_t ms)
-{
-  wire_timer_t *t;
-  waited = 0;
-  cr_assert_eq(wire_timer_create(hs.loop, &t), 0);
-  wire_timer_start(t, ms, 0, on_waited);
-  H_RUN_UNTIL(hs.loop, waited);
-}
 
 static const char head[] = "PATCH /a/b?c=d&e=%20 HTTP/1.1\r\n"
                            "Host: example.test:8080\r\n"
@@ -72,7 +53,7 @@ Test(http_server_heads, whole_head_and_split_at_every_byte, .timeout = 60)
   H_RUN_UNTIL(hs.loop, hc_count(&c, echoed) == 1);
   for (size_t k = 1; k < len; k++) {
     hc_send_n(&c, head, k);
-    wait_ms(3);
+    hs_wait_ms(3);
     hc_send_n(&c, head + k, len - k);
     H_RUN_UNTIL(hs.loop, nreq == (int)k + 1);
   }
@@ -97,7 +78,7 @@ Test(http_server_heads, pipelined_behind_a_whole_head, .timeout = 30)
     memcpy(two, head, len);
     memcpy(two + len, head, k);
     hc_send_n(&c, two, len + k);
-    wait_ms(3);
+    hs_wait_ms(3);
     hc_send_n(&c, head + k, len - k);
     want += 2;
     H_RUN_UNTIL(hs.loop, nreq == want);
@@ -128,7 +109,7 @@ Test(http_server_heads, more_fields_than_the_inline_index, .timeout = 30)
   hc_send_n(&c, req, (size_t)n);
   H_RUN_UNTIL(hs.loop, nreq == 1);
   hc_send_n(&c, req, (size_t)n / 2);
-  wait_ms(3);
+  hs_wait_ms(3);
   hc_send_n(&c, req + n / 2, (size_t)n - (size_t)n / 2);
   H_RUN_UNTIL(hs.loop, hc_count(&c, want) == 2);
   hc_close(&c);
@@ -231,7 +212,7 @@ Test(http_server_heads, cached_head_takes_the_new_date)
   hc_open(&c);
   hc_send(&c, "GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\n/t") == 1);
-  wait_ms(1100);
+  hs_wait_ms(1100);
   hc_send(&c, "GET /t HTTP/1.1\r\nHost: x\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\n/t") == 2);
   const char *s = hc_str(&c);

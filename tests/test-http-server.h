@@ -55,6 +55,26 @@ static inline void hs_close(void)
   H_RUN_UNTIL(hs.loop, hs.closed == 1);
 }
 
+static int hs_waited;
+
+static inline void hs_on_waited(wire_timer_t *t, void *d)
+{
+  (void)d;
+  hs_waited = 1;
+  wire_timer_close(t, NULL);
+}
+
+/* Runs the loop for at least ms: bytes written before reach the server
+ * as a read of their own; the server's sweep (every second) runs. */
+static inline void hs_wait_ms(uint64_t ms)
+{
+  wire_timer_t *t;
+  hs_waited = 0;
+  cr_assert_eq(wire_timer_create(hs.loop, &t), 0);
+  wire_timer_start(t, ms, 0, hs_on_waited);
+  H_RUN_UNTIL(hs.loop, hs_waited);
+}
+
 /* hs_close, then the leak check. */
 static inline void hs_done(void)
 {

@@ -928,21 +928,30 @@ static int on_message_complete(wire_http_parser_t *p)
 /* ---- the response ------------------------------------------------------- */
 
 /* Response headers live in rh as "name\0value\0" pairs, in the order
- * they were set; removing one closes the gap. */
+ * they were set; removing one closes the gap. rh_pair reads the pair at
+ * *i and moves *i past it. */
+static inline void rh_pair(const msg_t *m, size_t *i, const char **n,
+                           size_t *nl, const char **v, size_t *vl)
+{
+  *n = m->rh.p + *i;
+  *nl = strlen(*n);
+  *v = *n + *nl + 1;
+  *vl = strlen(*v);
+  *i += *nl + *vl + 2;
+}
+
 static const char *rh_find(const msg_t *m, const char *name, size_t *at)
 {
   size_t i = 0;
   while (i < m->rh.len) {
-    const char *n = m->rh.p + i;
-    size_t nl = strlen(n);
-    const char *v = n + nl + 1;
-    size_t vl = strlen(v);
+    size_t start = i, nl, vl;
+    const char *n, *v;
+    rh_pair(m, &i, &n, &nl, &v, &vl);
     if (strcasecmp(n, name) == 0) {
       if (at != NULL)
-        *at = i;
+        *at = start;
       return v;
     }
-    i += nl + vl + 2;
   }
   return NULL;
 }
@@ -1201,15 +1210,13 @@ static char *put_head_start(char *p, const msg_t *m, const char *reason,
   }
   size_t i = 0;
   while (i < m->rh.len) {
-    const char *n = m->rh.p + i;
-    size_t nl = strlen(n);
-    const char *v = n + nl + 1;
-    size_t vl = strlen(v);
+    size_t nl, vl;
+    const char *n, *v;
+    rh_pair(m, &i, &n, &nl, &v, &vl);
     p = put(p, n, nl);
     p = put(p, ": ", 2);
     p = put(p, v, vl);
     p = put(p, "\r\n", 2);
-    i += nl + vl + 2;
   }
   return p;
 }
