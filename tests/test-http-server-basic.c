@@ -930,7 +930,7 @@ Test(http_server, listener_closes_before_an_attached_connection)
   H_RUN_UNTIL(hs.loop, owed != NULL);
   wire_server_close(net, NULL);
   wire_http_server_close(hs.srv, hs_on_close);
-  wait_ms(1100); /* the listener is gone; a sweep runs */
+  hs_wait_ms(1100); /* the listener is gone; a sweep runs */
   wire_http_server_close_all(hs.srv);
   cr_assert_eq(wire_http_res_end(owed, NULL, 0), WIRE_ECLOSED);
   hc_wait_closed(&a);
