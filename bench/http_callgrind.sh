@@ -27,18 +27,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 OUT=${OUT:-/tmp/http-callgrind.out}
 SERVER=${SERVER:-wire}
 
-tmp=$(mktemp -d)
-vpid=
-cleanup() {
-  if [ -n "$vpid" ]; then kill "$vpid" 2>/dev/null || true; fi
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# shellcheck disable=SC2046 # the flags are meant to split into words
-cc -O2 -g -I"$root/include" "$root/bench/http_wire.c" "$build/libwire.a" \
-  $(pkg-config --libs libuv openssl zlib) -o "$tmp/http_wire"
+callgrind_tmp
+wire_bench_cc http_wire
 cc -O2 -g "$root/bench/http_ceiling.c" -o "$tmp/http_ceiling"
 
 callgrind_start "$tmp/http_$SERVER" 0

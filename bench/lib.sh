@@ -19,6 +19,25 @@ cpu_ticks() {
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
+# For the callgrind scripts: a temporary directory in tmp, removed at exit
+# after the run callgrind_start began (if any) is stopped.
+# shellcheck disable=SC2034 # tmp, vpid: the caller's
+callgrind_tmp() {
+  tmp=$(mktemp -d)
+  vpid=
+  trap 'if [ -n "$vpid" ]; then kill "$vpid" 2>/dev/null || true; fi
+        wait 2>/dev/null || true
+        rm -rf "$tmp"' EXIT
+}
+
+# Builds bench/NAME.c against $build/libwire.a, with -g, into $tmp/NAME.
+# shellcheck disable=SC2154 # root, build, tmp: the caller's
+wire_bench_cc() {
+  # shellcheck disable=SC2046 # the flags are meant to split into words
+  cc -O2 -g -I"$root/include" "$root/bench/$1.c" "$build/libwire.a" \
+    $(pkg-config --libs libuv openssl zlib) -o "$tmp/$1"
+}
+
 # Starts "$@" (a server that prints "listening on http://HOST:PORT/") under
 # callgrind, pinned to $SERVER_CPU, its dump going to $OUT and its output
 # to $tmp/srv.out. Sets port, vpid (the timeout wrapper: kill it to end the

@@ -28,18 +28,8 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 OUT=${OUT:-/tmp/ws-callgrind.out}
 SERVER=${SERVER:-wire}
 
-tmp=$(mktemp -d)
-vpid=
-cleanup() {
-  if [ -n "$vpid" ]; then kill "$vpid" 2>/dev/null || true; fi
-  wait 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# shellcheck disable=SC2046 # the flags are meant to split into words
-cc -O2 -g -I"$root/include" "$root/bench/ws_wire.c" "$build/libwire.a" \
-  $(pkg-config --libs libuv openssl zlib) -o "$tmp/ws_wire"
+callgrind_tmp
+wire_bench_cc ws_wire
 cc -O2 -g "$root/bench/ws_ceiling.c" -lcrypto -o "$tmp/ws_ceiling"
 cc -O2 "$root/bench/ws_load.c" -o "$tmp/ws_load"
 

@@ -1221,12 +1221,13 @@ static char *put_head_start(char *p, const msg_t *m, const char *reason,
   return p;
 }
 
-/* Whether send_head_fast may answer: the usual response, whose head is
- * the template plus its length. */
-static int head_is_usual(const msg_t *m, const conn_t *c, int64_t body_len,
+/* Whether send_head_fast may answer: the usual response, on a live
+ * connection whose head it is, whose head is the template plus its
+ * length. */
+static int head_is_usual(const msg_t *m, const conn_t *c, size_t body_len,
                          const char *body)
 {
-  return m->usual && !c->closing && c->head == m && body_len >= 0 &&
+  return m->usual && c != NULL && !c->dead && !c->closing && c->head == m &&
          body_len <= HEAD_BODY_MAX && (body != NULL || body_len == 0) &&
          m->rh.len <= RH_INLINE;
 }
@@ -1498,9 +1499,7 @@ int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
   conn_t *c = m->conn;
   int r;
   /* The usual response (usual implies not ended, head not sent). */
-  if (m->usual && c != NULL && !c->dead &&
-      head_is_usual(m, c, (int64_t)len, buf) &&
-      send_head_fast(m, c, buf, len, &r)) {
+  if (head_is_usual(m, c, len, buf) && send_head_fast(m, c, buf, len, &r)) {
     m->ended = 1;
     pipeline_advance(c); /* it is the head: head_is_usual */
     return r < 0 ? r : 0;
