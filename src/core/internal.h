@@ -4,6 +4,7 @@
 #ifndef WIRE_CORE_INTERNAL_H
 #define WIRE_CORE_INTERNAL_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -36,8 +37,22 @@ struct wire__obj_s {
 };
 
 void wire__obj_init(wire__obj_t *o, wire_loop_t *loop, wire__finalize_fn fn);
-void wire__obj_ref(wire__obj_t *o);
-void wire__obj_unref(wire__obj_t *o);
+/* The last reference went: finalize, and the loop counts one fewer. */
+void wire__obj_release(wire__obj_t *o);
+
+/* Inline: a request takes and drops several references on hot paths. */
+static inline void wire__obj_ref(wire__obj_t *o)
+{
+  assert(o->refs > 0);
+  o->refs++;
+}
+
+static inline void wire__obj_unref(wire__obj_t *o)
+{
+  assert(o->refs > 0);
+  if (--o->refs == 0)
+    wire__obj_release(o);
+}
 
 /* ---- per-turn work ----------------------------------------------------- */
 

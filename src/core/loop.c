@@ -74,17 +74,9 @@ void wire__obj_init(wire__obj_t *o, wire_loop_t *loop, wire__finalize_fn fn)
   loop->alive++;
 }
 
-void wire__obj_ref(wire__obj_t *o)
+void wire__obj_release(wire__obj_t *o)
 {
-  assert(o->refs > 0);
-  o->refs++;
-}
-
-void wire__obj_unref(wire__obj_t *o)
-{
-  assert(o->refs > 0);
-  if (--o->refs > 0)
-    return;
+  assert(o->refs == 0);
   wire_loop_t *loop = o->loop;
   o->finalize(o);
   assert(loop->alive > 0);
