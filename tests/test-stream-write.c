@@ -2,8 +2,8 @@
  * drain, zero-copy completions in order, close with pending writes
  * (WIRE_ECANCELED in order, before the close event), the close callback on
  * a later turn, the write cap, write after end, the reuse of write chunks,
- * the reserve/commit write protocols use, the write of a data event
- * leaving when the event returns. */
+ * the reserve/commit and quick writes protocols use, the write of a
+ * data event leaving when the event returns. */
 #include "helpers.h"
 
 #include "../src/stream/internal.h"
@@ -705,6 +705,67 @@ Test(stream_write, reserve_and_commit)
   cr_assert(h_check(pe.in.buf, BIG, 0), "bytes differ");
   cr_assert_eq(e.errors + pe.errors, 0);
   h_sink_free(&pe.in);
+  h_loop_done(loop);
+}
+
+/* write_quick: in the socket's data event, with room in the queue's tail
+ * and the high-water mark ahead, it queues in place (in order with plain
+ * writes); anything else (outside the event, no tail, at the mark)
+ * returns NULL and queues nothing. */
+typedef struct {
+  int reads;
+  int no_tail;  /* quick refused before anything was queued */
+  int at_mark;  /* quick refused a write reaching the mark */
+  int got;      /* quick gave room */
+} quick_t;
+
+static void q_peer_data(wire_socket_t *s, const char *buf, size_t len,
+                        void *d)
+{
+  (void)buf, (void)len;
+  quick_t *q = d;
+  q->reads++;
+  q->no_tail += wire__socket_write_quick(s, 3) == NULL;
+  cr_assert_eq(wire_socket_write(s, "<", 1), 1);
+  q->at_mark += wire__socket_write_quick(s, 16 * 1024 - 1) == NULL;
+  char *p = wire__socket_write_quick(s, 3);
+  if (p != NULL) {
+    q->got++;
+    memcpy(p, "abc", 3);
+  }
+  cr_assert_eq(wire_socket_write_queue_size(s), 4);
+  cr_assert_eq(wire_socket_write(s, ">", 1), 1);
+  wire_socket_end(s);
+}
+
+Test(stream_write, write_quick_only_in_a_data_event)
+{
+  wire_loop_t *loop = h_loop_new();
+  conn_t c;
+  wire_socket_t *s = start_client(loop, &c);
+  wev_t e = {0};
+  w_attach(s, &e);
+  H_RUN_UNTIL(loop, c.peer != NULL && c.connected);
+  quick_t q = {0};
+  wire_socket_set_data(c.peer, &q);
+  wire_socket_on_data(c.peer, q_peer_data);
+  /* Outside a data event: never, even with a tail chunk. */
+  cr_assert_null(wire__socket_write_quick(c.peer, 3));
+  cr_assert_eq(wire_socket_write(s, "x", 1), 1);
+  cr_assert_null(wire__socket_write_quick(s, 3));
+  cr_assert_eq(wire_socket_write_queue_size(s), 1);
+  H_RUN_UNTIL(loop, e.ends == 1);
+  wire_server_close(c.srv, NULL);
+  wire_socket_end(s);
+  h_run(loop);
+  cr_assert_eq(q.reads, 1);
+  cr_assert_eq(q.no_tail, 1);
+  cr_assert_eq(q.at_mark, 1);
+  cr_assert_eq(q.got, 1);
+  cr_assert_eq(e.in.len, 5);
+  cr_assert_eq(memcmp(e.in.buf, "<abc>", 5), 0);
+  cr_assert_eq(e.errors, 0);
+  h_sink_free(&e.in);
   h_loop_done(loop);
 }
 

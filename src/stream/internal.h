@@ -180,6 +180,27 @@ void wire__stream_fail(wire_socket_t *s, int err);
 int wire__socket_write_reserve(wire_socket_t *s, size_t len, char **out);
 int wire__socket_write_commit(wire_socket_t *s, size_t len);
 
+/* reserve and commit in one, for the usual small write a protocol makes
+ * in the socket's own data event (the flush comes after the event): when
+ * the queue's tail chunk has room for len bytes and the write needs
+ * nothing else (no timeout to re-arm, the high-water mark not reached),
+ * queues len bytes and returns them for the caller to fill before any
+ * other call on s; the write then returned 1. Otherwise returns NULL and
+ * queues nothing: use reserve and commit. */
+static inline char *wire__socket_write_quick(wire_socket_t *s, size_t len)
+{
+  wire__wreq_t *t = s->wq_tail;
+  if ((s->flags & (WIRE__S_IN_READ | WIRE__S_CLOSING | WIRE__S_ENDING)) !=
+          WIRE__S_IN_READ ||
+      s->ext != NULL || t == NULL || t->cap == 0 || t->cap - t->len < len ||
+      (uint64_t)s->wq_bytes + len >= s->hwm)
+    return NULL;
+  char *p = t->base + t->len;
+  t->len += len;
+  s->wq_bytes += (uint32_t)len;
+  return p;
+}
+
 /* Writes what s has queued now instead of at the end of the turn. For a
  * layer whose work per connection is long (a TLS handshake's signature):
  * each peer gets its bytes as soon as they exist and works on them while
