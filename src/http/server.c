@@ -58,6 +58,9 @@
 #include <strings.h>
 #include <string.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "../core/internal.h"
 #include "../stream/internal.h"
@@ -418,6 +421,22 @@ static const char *date_line(wire_http_server_t *srv, size_t *len)
 
 /* ---- blocks ------------------------------------------------------------ */
 
+/* Zeroes a block's state (msg_t up to conn) with plain vector stores: a
+ * compiler's memset of this size can be a rep stos, slow to start. */
+static inline void msg_clear_state(msg_t *m)
+{
+#if defined(__SSE2__)
+  _Static_assert(offsetof(msg_t, conn) % 16 == 0, "state: whole vectors");
+  __m128i z = _mm_setzero_si128();
+  for (size_t i = 0; i < offsetof(msg_t, conn); i += 16) {
+    _mm_storeu_si128((__m128i *)((char *)m + i), z);
+    __asm__("" ::: "memory"); /* no turning the loop back into memset */
+  }
+#else
+  memset(m, 0, offsetof(msg_t, conn));
+#endif
+}
+
 static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
 {
   msg_t *m = srv->pool;
@@ -437,7 +456,7 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
     m->trailers = (sbuf_t){NULL, 0, 0};
   }
   /* Clear the state part only: the buffers are empty already. */
-  memset(m, 0, offsetof(msg_t, conn));
+  msg_clear_state(m);
   m->srv = srv;
   m->conn = c;
   m->next = NULL;
@@ -448,22 +467,30 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
   return m;
 }
 
-static void msg_free(msg_t *m)
+/* A block whose buffers left their inline storage (rare): back to it. */
+static NOINLINE void msg_free_spilled(msg_t *m)
 {
-  wire_http_server_t *srv = m->srv;
   sbuf_free(&m->buf, m->ibuf, INLINE_BUF);
   sbuf_free(&m->rh, m->rbuf, RH_INLINE);
   sbuf_free(&m->out, NULL, 0);
   sbuf_free(&m->trailers, NULL, 0);
-  if (m->reason != NULL) {
-    wire__free(m->reason);
-    m->reason = NULL;
-  }
+  wire__free(m->reason);
+  m->reason = NULL;
   if (m->hdrs != m->ihdrs) {
     wire__free(m->hdrs);
     m->hdrs = m->ihdrs;
     m->hdrs_cap = INLINE_HDRS;
   }
+}
+
+static void msg_free(msg_t *m)
+{
+  wire_http_server_t *srv = m->srv;
+  if ((m->buf.p != m->ibuf) | (m->rh.p != m->rbuf) | (m->out.p != NULL) |
+      (m->trailers.p != NULL) | (m->reason != NULL) | (m->hdrs != m->ihdrs))
+    msg_free_spilled(m);
+  m->buf.len = 0;
+  m->rh.len = 0;
   if (srv->npool < POOL_MAX) {
     m->next = srv->pool;
     srv->pool = m;
@@ -678,7 +705,7 @@ static int on_message_begin(wire_http_parser_t *p)
   c->nmsgs++;
   /* The first request's head is timed from the connection's start. */
   if (c->nrequests > 0)
-    c->req_start = srv_now(c->srv);
+    c->req_start = c->srv->now; /* a parser callback: parsing is set */
   return 0;
 }
 
@@ -905,7 +932,7 @@ static int on_message_complete(wire_http_parser_t *p)
   msg_t *m = c->cur;
   c->cur = NULL;
   m->req_complete = 1;
-  c->since = srv_now(c->srv);
+  c->since = c->srv->now; /* a parser callback: parsing is set */
   if (m->req.on_end != NULL && !m->closed)
     m->req.on_end(&m->req, m->req.data);
   if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
@@ -1275,11 +1302,14 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
     srv->tmpl_body = body_len;
   }
   size_t total = srv->tmpl_len + body_len;
-  char *p;
-  int err = wire__socket_write_reserve(c->s, total, &p);
-  if (err < 0) {
-    *r = err;
-    return 1;
+  char *p = wire__socket_write_quick(c->s, total);
+  int quick = p != NULL;
+  if (!quick) {
+    int err = wire__socket_write_reserve(c->s, total, &p);
+    if (err < 0) {
+      *r = err;
+      return 1;
+    }
   }
   memcpy(p, srv->tmpl, srv->tmpl_len);
   if (body_len > 0)
@@ -1287,7 +1317,7 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
   m->head_sent = 1;
   m->usual = 0;
   m->body_sent += body_len;
-  *r = wire__socket_write_commit(c->s, total);
+  *r = quick ? 1 : wire__socket_write_commit(c->s, total);
   if (*r == 0)
     m->need_drain = 1;
   return 1;
@@ -1501,7 +1531,17 @@ int wire_http_res_end(wire_http_res_t *res, const void *buf, size_t len)
   /* The usual response (usual implies not ended, head not sent). */
   if (head_is_usual(m, c, len, buf) && send_head_fast(m, c, buf, len, &r)) {
     m->ended = 1;
-    pipeline_advance(c); /* it is the head: head_is_usual */
+    if (c->in_parse && m->next == NULL && !m->req_complete) {
+      /* Answered within its own request's parse (the usual handler): what
+       * pipeline_advance does for a head with nothing queued behind, whose
+       * request is still being read, and which does not close. */
+      c->head = c->tail = NULL;
+      c->nmsgs--;
+      m->finished = 1;
+      c->since = m->srv->now;
+    } else {
+      pipeline_advance(c); /* it is the head: head_is_usual */
+    }
     return r < 0 ? r : 0;
   }
   if (m->ended)
