@@ -189,6 +189,9 @@ struct conn_s {
   wire_http_parser_t parser;
   msg_t *head, *tail; /* requests in order; head is the one writing */
   msg_t *cur;         /* the request being parsed */
+  /* A block the parse finished with, for the next request of the same
+   * parse (in_parse only; conn_parse releases it). */
+  msg_t *spare;
   char *pending;      /* unparsed input kept over a pause */
   size_t pending_len;
   uint64_t req_start;    /* the current request's first byte (loop ms) */
@@ -437,6 +440,19 @@ static inline void msg_clear_state(msg_t *m)
 #endif
 }
 
+/* A block with clean buffers (msg_clean) made ready for a request. */
+static inline void msg_init(msg_t *m, wire_http_server_t *srv, conn_t *c)
+{
+  /* Clear the state part only: the buffers are empty already. */
+  msg_clear_state(m);
+  m->srv = srv;
+  m->conn = c;
+  m->next = NULL;
+  m->req.m = m;
+  m->res.m = m;
+  m->status = 200;
+}
+
 static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
 {
   msg_t *m = srv->pool;
@@ -455,14 +471,7 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
     m->out = (sbuf_t){NULL, 0, 0};
     m->trailers = (sbuf_t){NULL, 0, 0};
   }
-  /* Clear the state part only: the buffers are empty already. */
-  msg_clear_state(m);
-  m->srv = srv;
-  m->conn = c;
-  m->next = NULL;
-  m->req.m = m;
-  m->res.m = m;
-  m->status = 200;
+  msg_init(m, srv, c);
   wire__obj_ref(&srv->obj);
   return m;
 }
@@ -483,14 +492,20 @@ static NOINLINE void msg_free_spilled(msg_t *m)
   }
 }
 
-static void msg_free(msg_t *m)
+/* The buffers of a block back to empty, as msg_new expects them. */
+static inline void msg_clean(msg_t *m)
 {
-  wire_http_server_t *srv = m->srv;
   if ((m->buf.p != m->ibuf) | (m->rh.p != m->rbuf) | (m->out.p != NULL) |
       (m->trailers.p != NULL) | (m->reason != NULL) | (m->hdrs != m->ihdrs))
     msg_free_spilled(m);
   m->buf.len = 0;
   m->rh.len = 0;
+}
+
+static void msg_free(msg_t *m)
+{
+  wire_http_server_t *srv = m->srv;
+  msg_clean(m);
   if (srv->npool < POOL_MAX) {
     m->next = srv->pool;
     srv->pool = m;
@@ -693,9 +708,15 @@ static int pause_here(conn_t *c)
 static int on_message_begin(wire_http_parser_t *p)
 {
   conn_t *c = p->data;
-  msg_t *m = msg_new(c->srv, c);
-  if (m == NULL)
-    return WIRE_ENOMEM;
+  msg_t *m = c->spare;
+  if (m != NULL) {
+    c->spare = NULL; /* it kept its reference on the server */
+    msg_init(m, c->srv, c);
+  } else {
+    m = msg_new(c->srv, c);
+    if (m == NULL)
+      return WIRE_ENOMEM;
+  }
   c->cur = m;
   if (c->tail != NULL)
     c->tail->next = m;
@@ -938,9 +959,14 @@ static int on_message_complete(wire_http_parser_t *p)
   if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
       m->res.on_finish == NULL) {
     /* Answered, sent and now read, with no finish event to wait for: the
-     * block goes back to the pool now, so the next pipelined request can
-     * reuse it while it is still in cache. */
-    msg_free(m);
+     * block is free now, and the next pipelined request of this parse
+     * takes it while it is still in cache. */
+    if (c->spare == NULL) {
+      msg_clean(m);
+      c->spare = m;
+    } else {
+      msg_free(m);
+    }
   } else {
     msg_maybe_release(m);
   }
@@ -1731,6 +1757,10 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
   srv->parsing--;
   c->in_parse = 0;
+  if (c->spare != NULL) {
+    msg_free(c->spare);
+    c->spare = NULL;
+  }
   if (c->dead)
     return;
   if (err < 0) {
@@ -2068,6 +2098,10 @@ static void conn_unlink(conn_t *c)
  * the caller. */
 static void conn_drop_msgs(conn_t *c, msg_t *keep)
 {
+  if (c->spare != NULL) {
+    msg_free(c->spare);
+    c->spare = NULL;
+  }
   msg_t *cur = c->cur;
   msg_t *m = c->head;
   c->head = c->tail = c->cur = NULL;
