@@ -1312,12 +1312,14 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
                           size_t body_len, int *r)
 {
   wire_http_server_t *srv = m->srv;
-  size_t dlen;
-  const char *date = date_line(srv, &dlen);
+  if (!srv->parsing) {
+    size_t dlen;
+    (void)date_line(srv, &dlen); /* else conn_parse made it current */
+  }
   if (srv->tmpl_len == 0 || srv->tmpl_sec != srv->date_sec ||
       srv->tmpl_rh_len != m->rh.len ||
       memcmp(srv->tmpl_rh, m->rh.p, m->rh.len) != 0) {
-    tmpl_build(srv, m, date, dlen);
+    tmpl_build(srv, m, srv->date, srv->date_len);
     if (srv->tmpl_len == 0)
       return 0;
   }
@@ -1752,8 +1754,11 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
   wire_http_server_t *srv = c->srv;
   c->reparse = 0;
   c->in_parse = 1;
-  if (srv->parsing++ == 0)
+  if (srv->parsing++ == 0) {
+    size_t dlen;
     srv->now = wire_loop_now(srv->obj.loop);
+    (void)date_line(srv, &dlen); /* current for the whole parse */
+  }
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
   srv->parsing--;
   c->in_parse = 0;
