@@ -293,3 +293,74 @@ Test(http_server_heads, remembered_framing_header_is_still_honoured)
   hc_close(&c);
   hs_done();
 }
+
+/* The cached head knows which remembered pair made it: a response that
+ * copied the same pair slot while the slot held the same pair has the
+ * same headers; one that copied it before the slot was reused for another
+ * pair (by another connection's responses) does not, and gets its own.
+ * A: /hold sets X-V: a and waits. B: /churn remembers three new pairs,
+ * /b sets X-V: b in the slot that held X-V: a, /release ends A's. */
+static wire_http_res_t *held;
+
+static void on_slots(wire_http_server_t *srv, wire_http_req_t *req,
+                     wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)d;
+  nreq++;
+  const char *url = wire_http_req_url(req);
+  if (strcmp(url, "/churn") == 0) {
+    cr_assert_eq(wire_http_res_set_header(res, "X-1", "1"), 0);
+    cr_assert_eq(wire_http_res_set_header(res, "X-2", "2"), 0);
+    cr_assert_eq(wire_http_res_set_header(res, "X-3", "3"), 0);
+  } else if (strcmp(url, "/release") == 0) {
+    cr_assert_not_null(held);
+    cr_assert_eq(wire_http_res_end(held, "held", 4), 0);
+    held = NULL;
+  } else {
+    cr_assert_eq(wire_http_res_set_header(res, "X-V", url[1] == 'b' ? "b" : "a"),
+                 0);
+    if (strcmp(url, "/hold") == 0) {
+      held = res;
+      return;
+    }
+  }
+  cr_assert_eq(wire_http_res_end(res, url, strlen(url)), 0);
+}
+
+Test(http_server_heads, cached_head_follows_reused_pair_slots)
+{
+  nreq = 0;
+  held = NULL;
+  hs_start(NULL, on_slots);
+  hc_t a, b;
+  hc_open(&a);
+  hc_open(&b);
+  /* Twice, so the cached head is X-V: a from the slot, then hold one. */
+  for (int i = 0; i < 2; i++) {
+    hc_send(&a, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    H_RUN_UNTIL(hs.loop, hc_count(&a, "\r\n\r\n/a") == i + 1);
+  }
+  hc_send(&a, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, held != NULL);
+  static const char *urls[] = {"/churn", "/b", "/b", "/release"};
+  for (int i = 0; i < 4; i++) {
+    char req[64];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", urls[i]);
+    hc_send(&b, req);
+    H_RUN_UNTIL(hs.loop, hc_count(&b, "HTTP/1.1 200") == i + 1 &&
+                             hc_count(&b, "\r\n\r\n/") == i + 1);
+  }
+  H_RUN_UNTIL(hs.loop, hc_count(&a, "\r\n\r\nheld") == 1);
+  char got[1024];
+  head_at(&a, 2, got, sizeof(got));
+  cr_assert_str_eq(got, "HTTP/1.1 200 OK\r\nX-V: a\r\nConnection: keep-alive\r\n"
+                        "Keep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\n");
+  head_at(&b, 1, got, sizeof(got));
+  cr_assert_str_eq(got, "HTTP/1.1 200 OK\r\nX-V: b\r\nConnection: keep-alive\r\n"
+                        "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n");
+  cr_assert_eq(hc_count(&a, "X-V: a\r\n"), 3, "%s", hc_str(&a));
+  cr_assert_eq(hc_count(&b, "X-V: b\r\n"), 2, "%s", hc_str(&b));
+  hc_close(&a);
+  hc_close(&b);
+  hs_done();
+}

@@ -78,6 +78,7 @@
 #define INLINE_BUF 1024
 #define INLINE_HDRS 24
 #define NOINLINE __attribute__((noinline))
+#define ALWAYS_INLINE inline __attribute__((always_inline))
 #define PENDING_MAX (256 * 1024)
 #define TMPL_MAX 512 /* the cached response head (send_head_fast) */
 #define PAIRS 4        /* header pairs set_header remembers (pair_valid) */
@@ -148,6 +149,9 @@ struct msg_s {
    * no framing header set, head not sent. */
   uint8_t usual;
   uint8_t drain_queued;
+  /* rh is exactly the pair of pair slot rh_one - 1, copied when
+   * srv->pair_gen was rh_gen (0: not known to be). */
+  uint8_t rh_one;
   uint64_t body_sent;
 
   /* From conn on: set by msg_new, or valid only with the flag that says
@@ -159,6 +163,7 @@ struct msg_s {
   int status;
   uint64_t content_length; /* with has_cl */
   msg_t *dnext; /* the server's list of drains to deliver (drain_queued) */
+  uint64_t rh_gen; /* with rh_one */
 
   /* Empty in a block from the pool: msg_free leaves them so. */
   sbuf_t buf;      /* request strings */
@@ -253,6 +258,11 @@ struct wire_http_server_s {
   size_t tmpl_body;
   char tmpl_rh[RH_INLINE];
   size_t tmpl_rh_len;
+  /* tmpl_rh is the pair slot tmpl_one - 1 held when pair_gen was
+   * tmpl_gen (tmpl_one 0: not known to be): a response whose rh_one and
+   * rh_gen say the same needs no compare of the bytes. */
+  uint8_t tmpl_one;
+  uint64_t tmpl_gen;
   time_t tmpl_sec;
   /* Header pairs set_header checked lately, NUL-terminated: one equal to
    * a pair here is valid without the check (pair_valid). */
@@ -262,6 +272,7 @@ struct wire_http_server_s {
     uint8_t special;      /* rh_is_special(name) */
   } pairs[PAIRS];
   unsigned pair_next;
+  uint64_t pair_gen; /* counts the slot writes */
   char date[40]; /* "Date: ...\r\n" */
   size_t date_len;
   time_t date_sec;
@@ -470,6 +481,7 @@ static msg_t *msg_new(wire_http_server_t *srv, conn_t *c)
     m->rh = (sbuf_t){m->rbuf, 0, RH_INLINE};
     m->out = (sbuf_t){NULL, 0, 0};
     m->trailers = (sbuf_t){NULL, 0, 0};
+    m->rh_gen = 0;
   }
   msg_init(m, srv, c);
   wire__obj_ref(&srv->obj);
@@ -1020,14 +1032,21 @@ static int rh_is_special(const char *n, size_t nl)
 }
 
 /* Appends a checked pair of known lengths. text, when not NULL, is the
- * pair as rh keeps it ("name\0value\0") and special says whether
- * rh_is_special holds for its name. */
-static int rh_append(msg_t *m, const char *name, size_t nl, const char *value,
-                     size_t vl, const char *text, int special)
+ * pair as rh keeps it ("name\0value\0"), held by pair slot slot, and
+ * special says whether rh_is_special holds for its name. */
+static ALWAYS_INLINE int rh_append(msg_t *m, const char *name, size_t nl,
+                                   const char *value, size_t vl,
+                                   const char *text, int special, int slot)
 {
   sbuf_t *b = &m->rh;
   if (text == NULL)
     special = rh_is_special(name, nl);
+  if (b->len == 0 && slot >= 0) {
+    m->rh_one = (uint8_t)(slot + 1);
+    m->rh_gen = m->srv->pair_gen;
+  } else {
+    m->rh_one = 0;
+  }
   if (special) {
     m->rh_special = 1;
     m->usual = 0;
@@ -1089,6 +1108,7 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
     size_t sz = nl + strlen(n + nl + 1) + 2;
     memmove(n, n + sz, m->rh.len - at - sz);
     m->rh.len -= sz;
+    m->rh_one = 0;
   }
   return 0;
 }
@@ -1097,9 +1117,10 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
  * with their lengths. A handler sets the same pairs on every response:
  * the last few checked are kept, and one equal to the pair given needs no
  * second check. */
-static int pair_valid(wire_http_server_t *srv, const char *name,
-                      const char *value, size_t *nl, size_t *vl,
-                      const char **text, int *special)
+static int pair_valid(wire_http_server_t *srv,
+                                    const char *name, const char *value,
+                                    size_t *nl, size_t *vl, const char **text,
+                                    int *special, int *slot)
 {
   for (unsigned i = 0; i < PAIRS; i++) {
     const char *t = srv->pairs[i].text;
@@ -1109,11 +1130,13 @@ static int pair_valid(wire_http_server_t *srv, const char *name,
       *vl = srv->pairs[i].vl;
       *text = t;
       *special = srv->pairs[i].special;
+      *slot = (int)i;
       return 1;
     }
   }
   *text = NULL;
   *special = 0;
+  *slot = -1;
   if (!wire__http_check_token(name, nl) || !wire__http_check_value(value, vl))
     return 0;
   if (*nl + *vl + 2 <= PAIR_TEXT) {
@@ -1124,6 +1147,8 @@ static int pair_valid(wire_http_server_t *srv, const char *name,
     srv->pairs[i].nl = (uint8_t)*nl;
     srv->pairs[i].vl = (uint8_t)*vl;
     srv->pairs[i].special = (uint8_t)rh_is_special(name, *nl);
+    srv->pair_gen++;
+    *slot = (int)i; /* text stays NULL: name and value are as good */
   }
   return 1;
 }
@@ -1137,9 +1162,10 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   size_t nl, vl;
   const char *text;
   int special;
-  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special))
+  int slot;
+  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special, &slot))
     return WIRE_EINVAL;
-  return rh_append(m, name, nl, value, vl, text, special);
+  return rh_append(m, name, nl, value, vl, text, special, slot);
 }
 
 int wire_http_res_set_header(wire_http_res_t *res, const char *name,
@@ -1149,13 +1175,14 @@ int wire_http_res_set_header(wire_http_res_t *res, const char *name,
   msg_t *m = res->m;
   const char *text;
   int special;
-  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special))
+  int slot;
+  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special, &slot))
     return WIRE_EINVAL;
   if (m->head_sent)
     return WIRE_EALREADY;
   if (m->rh.len > 0)
     wire_http_res_remove_header(res, name);
-  return rh_append(m, name, nl, value, vl, text, special);
+  return rh_append(m, name, nl, value, vl, text, special, slot);
 }
 
 const char *wire_http_res_get_header(const wire_http_res_t *res,
@@ -1302,6 +1329,8 @@ static void tmpl_build(wire_http_server_t *srv, const msg_t *m,
   srv->tmpl_body = SIZE_MAX; /* the digits come with the first use */
   memcpy(srv->tmpl_rh, m->rh.p, m->rh.len);
   srv->tmpl_rh_len = m->rh.len;
+  srv->tmpl_one = m->rh_one;
+  srv->tmpl_gen = m->rh_gen;
   srv->tmpl_sec = srv->date_sec;
 }
 
@@ -1316,12 +1345,21 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
     size_t dlen;
     (void)date_line(srv, &dlen); /* else conn_parse made it current */
   }
+  /* The template's headers: the pair of the same slot, copied by both
+   * while the slots were the same (the usual handler), or else the same
+   * bytes. */
+  int same = m->rh_one != 0 && m->rh_one == srv->tmpl_one &&
+             m->rh_gen == srv->tmpl_gen;
   if (srv->tmpl_len == 0 || srv->tmpl_sec != srv->date_sec ||
-      srv->tmpl_rh_len != m->rh.len ||
-      memcmp(srv->tmpl_rh, m->rh.p, m->rh.len) != 0) {
+      (!same && (srv->tmpl_rh_len != m->rh.len ||
+                 memcmp(srv->tmpl_rh, m->rh.p, m->rh.len) != 0))) {
     tmpl_build(srv, m, srv->date, srv->date_len);
     if (srv->tmpl_len == 0)
       return 0;
+  } else if (!same && m->rh_one != 0) {
+    /* The same bytes as m's slot pair: the next one compares slots. */
+    srv->tmpl_one = m->rh_one;
+    srv->tmpl_gen = m->rh_gen;
   }
   if (srv->tmpl_body != body_len) {
     char *d = put_u64(srv->tmpl + srv->tmpl_cl, (uint64_t)body_len);
@@ -1475,6 +1513,7 @@ int wire_http_res_write_head(wire_http_res_t *res, int status,
     wire__free(m->reason);
     m->reason = NULL;
     m->rh.len = 0;
+    m->rh_one = 0;
     return err < 0 ? err : 0;
   }
   return 0; /* sent with the first write or end, as Node's writeHead */
