@@ -291,6 +291,30 @@ static const char *scan_url(const char *p, const char *end)
   return p;
 }
 
+/* The full SSE2 test for bytes outside hostchar: below '!' or above '~'
+ * (signed compare: 0x80-0xff are negative), '"' '#' '/' '<' '>' '?' '@'
+ * '\\' '^' '`' '{' '|' '}' and DEL. Pairs that differ in bit 0 share a
+ * compare. Returns the movemask of the bad bytes. */
+#if USE_SSE2
+static unsigned host_bad(__m128i x)
+{
+  __m128i even = _mm_and_si128(x, _mm_set1_epi8((char)0xfe));
+  __m128i bad = _mm_cmplt_epi8(x, _mm_set1_epi8(0x21));
+  bad = _mm_or_si128(bad,
+                     _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7e)),
+                                      _mm_cmpgt_epi8(x, _mm_set1_epi8(0x7a))));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(even, _mm_set1_epi8(0x22)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(even, _mm_set1_epi8(0x3e)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x2f)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x3c)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x40)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x5c)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x5e)));
+  bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60)));
+  return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
 /* A Host value: the first byte in [p, b) that is not a hostchar, or b.
  * It may read (not use) the bytes of [b, end): the input goes on after a
  * value (with its CR at least), so a short value still takes one load. */
@@ -300,25 +324,29 @@ static HOT_INLINE const char *scan_host(const char *p, const char *b,
 #if USE_SSE2
   while (end - p >= 16 && p < b) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* The bytes outside hostchar: below '!' or above '~' (signed compare:
-     * 0x80-0xff are negative), '"' '#' '/' '<' '>' '?' '@' '\\' '^' '`'
-     * '{' '|' '}' and DEL. Pairs that differ in bit 0 share a compare. */
-    __m128i even = _mm_and_si128(x, _mm_set1_epi8((char)0xfe));
-    __m128i bad = _mm_cmplt_epi8(x, _mm_set1_epi8(0x21));
-    bad = _mm_or_si128(
-        bad, _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7e)),
-                              _mm_cmpgt_epi8(x, _mm_set1_epi8(0x7a))));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(even, _mm_set1_epi8(0x22)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(even, _mm_set1_epi8(0x3e)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x2f)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x3c)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x40)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x5c)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x5e)));
-    bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x60)));
-    unsigned m = (unsigned)_mm_movemask_epi8(bad);
+    /* The usual host is letters, digits, '-', '.' and ':' (a name or an
+     * IPv4 address, and a port): two range compares, each biased so its
+     * range starts at -128 ('-' to ':' holds '/' too). The first byte
+     * outside that ends the span when it is no hostchar either (the CR
+     * after the value, usually); only an unusual hostchar ('_', '%', an
+     * IPv6 literal's brackets) needs the full test. */
+    __m128i num = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x80 - 0x2d)),
+                                 _mm_set1_epi8((char)(0x80 + 0x3b - 0x2d)));
+    num = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), num);
+    __m128i alpha = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    alpha = _mm_cmplt_epi8(_mm_add_epi8(alpha, _mm_set1_epi8(0x80 - 0x61)),
+                           _mm_set1_epi8((char)(0x80 + 0x7b - 0x61)));
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(num, alpha)) ^ 0xffff;
     if (m != 0) {
       const char *q = p + __builtin_ctz(m);
+      if (q < b && hostchar[(unsigned char)*q]) {
+        m = host_bad(x);
+        if (m == 0) {
+          p += 16;
+          continue;
+        }
+        q = p + __builtin_ctz(m);
+      }
       return q < b ? q : b;
     }
     p += 16;
