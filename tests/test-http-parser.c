@@ -1636,6 +1636,102 @@ Test(http_parser, chunk_extension_limit)
 
 /* ---- errors ---- */
 
+/* Heads at the edges of the parser's short way for a whole head in head
+ * mode (usual_head): each either goes all the way or is given up to the
+ * long way; every feeding (whole, split, with and without on_head) must
+ * log the same either way. */
+Test(http_parser, usual_head_edges)
+{
+  static const struct {
+    const char *in;
+    int err;
+  } cases[] = {
+      {"GET / HTTP/1.1\r\nHOST: a\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nhOsT:a\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHostx: a\r\nHost: b\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHos: a\r\nHost: b\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost : a\r\n\r\n", WIRE_HTTP_E_SPACE_BEFORE_COLON},
+      {"GET / HTTP/1.1\r\nHost:\t a \t\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost:  \r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: www.example.com:8080\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: a-very-long.host-name.example.com:65535\r\n"
+       "\r\n",
+       0},
+      {"GET / HTTP/1.1\r\nHost: a_b.example\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", WIRE_HTTP_E_INVALID_HOST},
+      {"GET / HTTP/1.1\r\nHost: a\r\nHOST: a\r\n\r\n",
+       WIRE_HTTP_E_DUPLICATE_HOST},
+      {"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", WIRE_HTTP_E_LF_EXPECTED},
+      {"GET / HTTP/1.1\r\nHost: a\n\r\n", WIRE_HTTP_E_CR_EXPECTED},
+      {"GET / HTTP/1.1\r\nA:\r\nHost: h\r\nB: x \r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nA: \x80\xff\r\nHost: h\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\n \r\n\r\n", WIRE_HTTP_E_OBS_FOLD},
+      {"GET / HTTP/1.1\r\nHost: h\r\n\r", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\n\rx", WIRE_HTTP_E_LF_EXPECTED},
+      {"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc", 0},
+      {"POST /a?b HTTP/1.1\r\nHost: h\r\nContent-Length: 3 \r\n\r\nabc", 0},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+       "Content-Length: 3\r\n\r\nabc",
+       WIRE_HTTP_E_DUPLICATE_CONTENT_LENGTH},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n",
+       WIRE_HTTP_E_INVALID_CONTENT_LENGTH},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "1\r\na\r\n0\r\n\r\n",
+       0},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+       "Content-Length: 1\r\n\r\n",
+       WIRE_HTTP_E_TE_AND_CONTENT_LENGTH},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nConnection: keep-alive\r\nHost: h\r\n\r\n", 0},
+      {"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+       "GET / HTTP/1.0\r\n\r\n",
+       0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: x\r\nConnection: upgrade\r\n"
+       "\r\nrest",
+       0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\n\r\n", WIRE_HTTP_E_MISSING_HOST},
+      {"GET / HTTP/1.2\r\nHost: h\r\n\r\n", WIRE_HTTP_E_VERSION_NOT_SUPPORTED},
+      {"GET /  HTTP/1.1\r\nHost: h\r\n\r\n", WIRE_HTTP_E_INVALID_VERSION},
+      {"GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      {"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      {"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 0},
+      {"CONNECT /x HTTP/1.1\r\nHost: h\r\n\r\n", WIRE_HTTP_E_INVALID_URL},
+      {"DELETE /x HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      {"GETX / HTTP/1.1\r\nHost: h\r\n\r\n", WIRE_HTTP_E_UNKNOWN_METHOD},
+      {"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n", WIRE_HTTP_E_INVALID_METHOD},
+      {"GET / HTTP/1.1\r\nHost: h\r\n\r\nPUT /p HTTP/1.1\r\nHost: h\r\n"
+       "Content-Length: 1\r\n\r\nxGET / HTTP/1.1\r\nhost: h2\r\n\r\n",
+       0},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    expect("usual head edge", REQ, cases[i].in, cases[i].err, NULL);
+
+  /* As many fields as the head holds, and one more. */
+  char in[2048];
+  for (int count = WIRE_HTTP_HEAD_FIELDS - 1;
+       count <= WIRE_HTTP_HEAD_FIELDS + 1; count++) {
+    size_t n = (size_t)sprintf(in, "GET / HTTP/1.1\r\nHost: h\r\n");
+    for (int i = 1; i < count; i++)
+      n += (size_t)sprintf(in + n, "F%d: %d\r\n", i, i);
+    sprintf(in + n, "\r\n");
+    expect("head fields", REQ, in, 0, NULL);
+  }
+
+  /* The head budget ends at each byte of a usual head. */
+  static const char usual[] = "GET /a HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                              "X: y\r\n\r\n";
+  runopts_t o;
+  memset(&o, 0, sizeof(o));
+  o.type = REQ;
+  for (size_t max = 1; max <= sizeof(usual); max++) {
+    o.s.max_header_size = max;
+    expect_limits("usual head budget", &o, usual,
+                  max < sizeof(usual) - 1 ? WIRE_HTTP_E_HEADER_OVERFLOW : 0);
+  }
+}
+
 Test(http_parser, error_details)
 {
   wire_http_parser_t p;

@@ -20,7 +20,11 @@
  * pipelined one starts without going round the loop. Each short way sets
  * the state the long way would before every callback, and gives up at
  * once (to the long way, from the same byte) on anything else or at the
- * end of the buffer.
+ * end of the buffer. In head mode (settings.on_head), where no callback
+ * fires inside a head, usual_head() goes further: it parses a whole head
+ * of the usual shape in one pass, with no state changes, and gives up
+ * the head whole (the long way starts again from its first byte, as if
+ * usual_head had not run) on anything else.
  *
  * A few fields matter for the message framing (Content-Length,
  * Transfer-Encoding, Connection, Host, Upgrade, Expect). A name whole in
@@ -33,7 +37,8 @@
  * same callbacks and the same result (the tests and the fuzzer check
  * this). Every byte is looked at once, but for the request target, field
  * name or Host value that a short way gave up on (at the end of a buffer
- * or of the head budget). Bytes of the head (start line, header section,
+ * or of the head budget), and the head usual_head() gave up on (looked at
+ * twice at most). Bytes of the head (start line, header section,
  * trailer section) count against max_header_size as they are consumed; a
  * state never uses a byte past `lim`, the end of the head budget (the Host
  * scan may load bytes past it, never past the buffer).
@@ -315,6 +320,43 @@ static unsigned host_bad(__m128i x)
 }
 #endif
 
+#if USE_SSE2
+/* The usual host is letters, digits, '-', '.' and ':' (a name or an IPv4
+ * address, and a port): two range compares, each biased so its range
+ * starts at -128 ('-' to ':' holds '/' too). Returns the movemask of the
+ * bytes outside that. */
+static HOT_INLINE unsigned host_unusual(__m128i x)
+{
+  __m128i num = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x80 - 0x2d)),
+                               _mm_set1_epi8((char)(0x80 + 0x3b - 0x2d)));
+  num = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), num);
+  __m128i alpha = _mm_or_si128(x, _mm_set1_epi8(0x20));
+  alpha = _mm_cmplt_epi8(_mm_add_epi8(alpha, _mm_set1_epi8(0x80 - 0x61)),
+                         _mm_set1_epi8((char)(0x80 + 0x7b - 0x61)));
+  return (unsigned)_mm_movemask_epi8(_mm_or_si128(num, alpha)) ^ 0xffff;
+}
+#endif
+
+/* The first byte of [p, end) outside the usual host characters (see
+ * host_unusual), or NULL when fewer than sixteen bytes are left before
+ * it: the short way for a Host value; scan_host is the whole rule. */
+static HOT_INLINE const char *scan_host_usual(const char *p, const char *end)
+{
+#if USE_SSE2
+  while (end - p >= 16) {
+    unsigned m =
+        host_unusual(_mm_loadu_si128((const __m128i *)(const void *)p));
+    if (m != 0)
+      return p + __builtin_ctz(m);
+    p += 16;
+  }
+#else
+  (void)p;
+  (void)end;
+#endif
+  return NULL;
+}
+
 /* A Host value: the first byte in [p, b) that is not a hostchar, or b.
  * It may read (not use) the bytes of [b, end): the input goes on after a
  * value (with its CR at least), so a short value still takes one load. */
@@ -324,19 +366,11 @@ static HOT_INLINE const char *scan_host(const char *p, const char *b,
 #if USE_SSE2
   while (end - p >= 16 && p < b) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* The usual host is letters, digits, '-', '.' and ':' (a name or an
-     * IPv4 address, and a port): two range compares, each biased so its
-     * range starts at -128 ('-' to ':' holds '/' too). The first byte
-     * outside that ends the span when it is no hostchar either (the CR
-     * after the value, usually); only an unusual hostchar ('_', '%', an
-     * IPv6 literal's brackets) needs the full test. */
-    __m128i num = _mm_cmplt_epi8(_mm_add_epi8(x, _mm_set1_epi8(0x80 - 0x2d)),
-                                 _mm_set1_epi8((char)(0x80 + 0x3b - 0x2d)));
-    num = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')), num);
-    __m128i alpha = _mm_or_si128(x, _mm_set1_epi8(0x20));
-    alpha = _mm_cmplt_epi8(_mm_add_epi8(alpha, _mm_set1_epi8(0x80 - 0x61)),
-                           _mm_set1_epi8((char)(0x80 + 0x7b - 0x61)));
-    unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(num, alpha)) ^ 0xffff;
+    /* The first byte outside the usual characters ends the span when it
+     * is no hostchar either (the CR after the value, usually); only an
+     * unusual hostchar ('_', '%', an IPv6 literal's brackets) needs the
+     * full test. */
+    unsigned m = host_unusual(x);
     if (m != 0) {
       const char *q = p + __builtin_ctz(m);
       if (q < b && hostchar[(unsigned char)*q]) {
@@ -990,6 +1024,125 @@ static inline int head_note(wire_http_head_t *h, unsigned *nel, unsigned kind,
   return 1;
 }
 
+/* The usual request head, whole before lim, in head mode: the method,
+ * an origin-form target, "HTTP/1.1" or "HTTP/1.0", and field lines of
+ * the plain shape, each noted in h (and the framing fields checked in p)
+ * as the long way would, straight through without state changes. Returns
+ * the byte after the empty line. Returns NULL on anything else (another
+ * form or version, a line the long way would reject or take apart, more
+ * than max_fields fields (at most what h holds), the end of lim): the
+ * caller then undoes what this set in p and takes the long way from the
+ * method's first byte. */
+static const char *usual_head(wire_http_parser_t *p, wire_http_head_t *h,
+                              const char *pos, const char *lim, const char *end,
+                              size_t max_url, size_t max_fields,
+                              unsigned options)
+{
+  const char *base = pos;
+  const char *stop;
+  if (lim - pos >= 4 && load32(pos) == load32("GET ")) {
+    p->method = WIRE_HTTP_GET;
+    stop = pos + 3;
+  } else {
+    stop = scan_token(pos, lim);
+    if (stop == lim || *stop != ' ')
+      return NULL;
+    p->method = (uint8_t)method_find(pos, (size_t)(stop - pos));
+    if (p->method == WIRE_HTTP_METHOD_OTHER &&
+        !(options & WIRE_HTTP_OPT_ANY_METHOD))
+      return NULL;
+  }
+  h->method_len = (uint32_t)(stop - pos);
+  pos = stop + 1;
+  if (pos == lim || *pos != '/' || p->method == WIRE_HTTP_CONNECT)
+    return NULL;
+  stop = scan_url(pos + 1, lim);
+  if (stop == lim || *stop != ' ' || (size_t)(stop - pos) > max_url)
+    return NULL;
+  h->url = (uint32_t)(pos - base);
+  h->url_len = (uint32_t)(stop - pos);
+  pos = stop + 1;
+  if (lim - pos < 10 ||
+      (load64(pos) != load64("HTTP/1.1") &&
+       load64(pos) != load64("HTTP/1.0")) ||
+      load16(pos + 8) != load16("\r\n"))
+    return NULL;
+  p->http_major = 1;
+  p->http_minor = (uint8_t)(pos[7] - '0');
+  pos += 10;
+
+  unsigned n = 0;
+  while (pos < lim && tchar[(unsigned char)*pos]) {
+    if (n == max_fields)
+      return NULL;
+    const char *a = pos;
+    unsigned k;
+    if (lim - pos >= 5 && (load32(pos) | 0x20202020u) == load32("host") &&
+        pos[4] == ':') {
+      /* The field every HTTP/1.1 request has. (c | 0x20 is a lower-case
+       * letter only for that letter in either case.) */
+      stop = pos + 4;
+      k = H_HOST;
+    } else {
+      stop = scan_token(pos + 1, lim);
+      if (stop == lim || *stop != ':')
+        return NULL;
+      k = name_find(a, (size_t)(stop - a));
+    }
+    wire_http_field_t *f = &h->fields[n];
+    f->name = (uint32_t)(a - base);
+    f->name_len = (uint32_t)(stop - a);
+    pos = stop + 1;
+    /* The usual one SP before a value: one test. */
+    if (lim - pos >= 2 && pos[0] == ' ' && (unsigned char)pos[1] > ' ') {
+      pos++;
+    } else {
+      while (pos < lim && is_ws((unsigned char)*pos))
+        pos++;
+    }
+    a = pos;
+    const char *e = NULL;
+    if (k == H_HOST) {
+      /* name_end for a request's Host, then a plain value: one scan
+       * checks it, and it has no trailing OWS (see S_VALUE). */
+      if (p->flags & WIRE_HTTP_F_HOST)
+        return NULL;
+      p->flags |= WIRE_HTTP_F_HOST;
+      p->hid = H_HOST;
+      p->vstate = V_EMPTY;
+      stop = scan_host_usual(pos, end);
+      if (stop != NULL && stop < lim && *stop == '\r')
+        e = stop;
+    } else if (k != H_OTHER && name_end(p, k) != 0) {
+      return NULL;
+    }
+    if (e == NULL) {
+      stop = scan_value(pos, lim);
+      if (stop == lim || *stop != '\r')
+        return NULL;
+      if (k != H_OTHER) {
+        const char *bad;
+        if (value_feed(p, pos, stop, end, 1, &bad) != 0 || value_end(p) != 0)
+          return NULL;
+      }
+      e = stop;
+      while (e > a && is_ws((unsigned char)e[-1]))
+        e--;
+    }
+    if (lim - stop < 2 || stop[1] != '\n')
+      return NULL;
+    f->value = (uint32_t)(a - base);
+    f->value_len = (uint32_t)(e - a);
+    pos = stop + 2;
+    n++;
+  }
+  if (lim - pos < 2 || load16(pos) != load16("\r\n"))
+    return NULL;
+  h->nfields = n;
+  p->nheaders = n;
+  return pos + 2;
+}
+
 static int head_replay(wire_http_parser_t *p, const wire_http_head_t *h,
                        unsigned nel)
 {
@@ -1107,6 +1260,9 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
   const size_t max_fields =
       limit(s->max_headers, WIRE_HTTP_DEFAULT_MAX_HEADERS);
   const size_t max_url = limit(s->max_url, WIRE_HTTP_DEFAULT_MAX_URL);
+  /* Fields a head may have for the short way of head mode. */
+  const size_t max_usual =
+      max_fields < WIRE_HTTP_HEAD_FIELDS ? max_fields : WIRE_HTTP_HEAD_FIELDS;
   const size_t max_ext =
       limit(s->max_chunk_ext, WIRE_HTTP_DEFAULT_MAX_CHUNK_EXT);
 
@@ -1139,8 +1295,25 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         NOTIFY(on_message_begin);
         if (s->on_head != NULL) {
           hm = 1;
-          nel = 0;
           hd.base = pos;
+          const char *q =
+              usual_head(p, &hd, pos, lim, end, max_url, max_usual, s->options);
+          if (q != NULL) {
+            nel = 2 + 2 * hd.nfields;
+            pos = q;
+            /* What head_end comes to for the usual request (a target in
+             * origin-form: not CONNECT). */
+            if ((p->flags & ~(uint32_t)WIRE_HTTP_F_CONNECTION_KEEP_ALIVE) !=
+                    WIRE_HTTP_F_HOST ||
+                p->http_minor != 1)
+              goto head_complete;
+            p->flags |= WIRE_HTTP_F_KEEP_ALIVE;
+            p->state = S_MSG_DONE;
+            goto head_callbacks;
+          }
+          /* The long way, from the method: as if nothing was seen. */
+          message_begin(p);
+          nel = 0;
           hd.nfields = 0;
         }
         goto req_method_first;
@@ -1577,9 +1750,11 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         p->state = S_MSG_DONE;
         break;
       }
+    head_complete:
       err = head_end(p);
       if (err != 0)
         FAIL(err, pos - 1);
+    head_callbacks:
       if (hm) {
         hm = 0;
         r = s->on_head(p, &hd);
