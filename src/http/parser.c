@@ -955,13 +955,13 @@ static int head_end(wire_http_parser_t *p)
   return 0;
 }
 
-/* A new message starts: reset the per-message fields. */
+/* A new message starts: reset the per-message fields (but status, which
+ * only a response sets: see S_START). */
 static void message_begin(wire_http_parser_t *p)
 {
   p->flags = 0;
   p->content_length = 0;
   p->remaining = 0;
-  p->status = 0;
   p->method = WIRE_HTTP_METHOD_OTHER;
   p->http_major = 0;
   p->http_minor = 0;
@@ -1328,6 +1328,7 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       message_begin(p);
       if (p->type == WIRE_HTTP_REQUEST)
         FAIL(WIRE_HTTP_E_INVALID_METHOD, pos);
+      p->status = 0; /* never set in a request */
       p->state = S_RES_VERSION;
       NOTIFY(on_message_begin);
       break;
