@@ -126,10 +126,12 @@ PIECE_CB(on_tfield, K_TFIELD)
 PIECE_CB(on_tvalue, K_TVALUE)
 
 /* settings.on_head: every element inside the input with its delimiter
- * after it, hashed as its pieces would be. */
+ * after it, hashed as on_message_begin and its pieces would be (on_head
+ * stands for them). */
 static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
 {
   rec_t *r = p->data;
+  on_begin(p);
   CHECK(h->nfields <= WIRE_HTTP_HEAD_FIELDS);
   in_view(r, h->base, (size_t)h->method_len + 1);
   in_view(r, h->base + h->url, (size_t)h->url_len + 1);

@@ -253,9 +253,11 @@ static int on_complete(wire_http_parser_t *p)
   return (r->opts & O_PAUSE_COMPLETE) ? WIRE_HTTP_CB_PAUSE : 0;
 }
 
-/* settings.on_head: the whole head, logged as its pieces would be. */
+/* settings.on_head: the whole head, logged as on_message_begin and its
+ * pieces would be (on_head stands for them). */
 static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
 {
+  on_begin(p);
   piece(p, K_METHOD, h->base, h->method_len, 1);
   piece(p, K_URL, h->base + h->url, h->url_len, 1);
   for (uint32_t i = 0; i < h->nfields; i++) {

@@ -990,9 +990,10 @@ static size_t limit(size_t v, size_t def)
 
 /* Head mode (settings.on_head): the elements of a request head are noted
  * in a wire_http_head_t as long as each comes whole; head_replay delivers
- * what was noted through the piece callbacks when the head turns out not
- * to be whole in this input. nel counts the elements noted: method,
- * target, then name and value of each field. */
+ * on_message_begin, then what was noted through the piece callbacks, when
+ * the head turns out not to be whole in this input. A whole head's
+ * on_head stands for on_message_begin. nel counts the elements noted:
+ * method, target, then name and value of each field. */
 enum { EL_METHOD, EL_URL, EL_NAME, EL_VALUE };
 
 static inline int head_note(wire_http_head_t *h, unsigned *nel, unsigned kind,
@@ -1147,6 +1148,12 @@ static int head_replay(wire_http_parser_t *p, const wire_http_head_t *h,
                        unsigned nel)
 {
   const wire_http_parser_settings_t *s = p->settings;
+  if (s->on_message_begin != NULL) {
+    /* Deferred in head mode (no pause here: the state is past it). */
+    int r = s->on_message_begin(p);
+    if (r != 0)
+      return r > 0 ? WIRE_EINVAL : r;
+  }
   for (unsigned k = 0; k < nel; k++) {
     wire_http_piece_cb fn;
     uint32_t off, n;
@@ -1292,8 +1299,11 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         /* The usual case: the first byte of a method. */
         message_begin(p);
         p->state = S_REQ_METHOD;
-        NOTIFY(on_message_begin);
-        if (s->on_head != NULL) {
+        if (s->on_head == NULL) {
+          NOTIFY(on_message_begin);
+        } else {
+          /* Head mode: on_message_begin waits for head_replay, or
+           * on_head stands for it. */
           hm = 1;
           hd.base = pos;
           const char *q =

@@ -257,12 +257,13 @@ typedef struct {
   /* Requests, optional. When set, a head whose method, target and field
    * lines (at most WIRE_HTTP_HEAD_FIELDS) are all whole in one execute()
    * input comes through on_head, right before on_headers_complete,
-   * instead of on_method, on_url, on_header_field and on_header_value.
-   * Any other head comes piece by piece: the elements found whole before
-   * the parser knew are delivered first, as whole pieces, within the same
-   * execute() call (so those piece callbacks must not pause; an error they
-   * return is reported at the input position where the parser was then,
-   * not where the element ended). */
+   * instead of on_message_begin, on_method, on_url, on_header_field and
+   * on_header_value. Any other head comes piece by piece: on_message_begin
+   * and the elements found whole before the parser knew are delivered
+   * first, as whole pieces, within the same execute() call (so
+   * on_message_begin and those piece callbacks must not pause; an error
+   * they return is reported at the input position where the parser was
+   * then, not where the element ended). */
   wire_http_head_cb on_head;
   size_t max_header_size; /* bytes from the start line (and any empty lines
                              before it) to the empty line; trailers counted

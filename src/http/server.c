@@ -717,9 +717,10 @@ static int pause_here(conn_t *c)
   return WIRE_HTTP_CB_PAUSE;
 }
 
-static int on_message_begin(wire_http_parser_t *p)
+/* A request begins: its block, at the end of the connection's queue.
+ * NULL: out of memory. */
+static ALWAYS_INLINE msg_t *msg_begin(conn_t *c)
 {
-  conn_t *c = p->data;
   msg_t *m = c->spare;
   if (m != NULL) {
     c->spare = NULL; /* it kept its reference on the server */
@@ -727,7 +728,7 @@ static int on_message_begin(wire_http_parser_t *p)
   } else {
     m = msg_new(c->srv, c);
     if (m == NULL)
-      return WIRE_ENOMEM;
+      return NULL;
   }
   c->cur = m;
   if (c->tail != NULL)
@@ -739,7 +740,12 @@ static int on_message_begin(wire_http_parser_t *p)
   /* The first request's head is timed from the connection's start. */
   if (c->nrequests > 0)
     c->req_start = c->srv->now; /* a parser callback: parsing is set */
-  return 0;
+  return m;
+}
+
+static int on_message_begin(wire_http_parser_t *p)
+{
+  return msg_begin(p->data) != NULL ? 0 : WIRE_ENOMEM;
 }
 
 static int add_field(msg_t *m, const char *at, size_t len, int last)
@@ -826,14 +832,15 @@ static int on_header_value(wire_http_parser_t *p, const char *at, size_t len,
   return add_value(c->cur, at, len, last, 0);
 }
 
-/* A head whole in one read (the usual case): copied in one go up to its
- * last element, and each element's NUL written over the delimiter that
- * follows it there (parser.h). Other heads come through the piece
- * callbacks above. */
+/* A head whole in one read (the usual case; it stands for
+ * on_message_begin too): copied in one go up to its last element, and
+ * each element's NUL written over the delimiter that follows it there
+ * (parser.h). Other heads come through the piece callbacks above. */
 static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
 {
-  conn_t *c = p->data;
-  msg_t *m = c->cur;
+  msg_t *m = msg_begin(p->data);
+  if (m == NULL)
+    return WIRE_ENOMEM;
   uint32_t n = h->nfields;
   if (n > m->hdrs_cap) {
     hdr_t *x = wire__malloc(n * sizeof(*x));
