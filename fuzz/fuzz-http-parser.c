@@ -170,6 +170,13 @@ static int on_headers(wire_http_parser_t *p)
   return 0;
 }
 
+/* on_head with WIRE_HTTP_OPT_HEAD_COMPLETES: on_headers_complete too. */
+static int on_head_completes(wire_http_parser_t *p, const wire_http_head_t *h)
+{
+  on_head(p, h);
+  return on_headers(p);
+}
+
 static int on_body(wire_http_parser_t *p, const char *at, size_t n)
 {
   rec_t *r = p->data;
@@ -215,7 +222,8 @@ typedef struct {
   int upgraded;
 } result_t;
 
-/* mode 0: whole; 1: byte by byte; 2+: random splits. head: on_head set. */
+/* mode 0: whole; 1: byte by byte; 2+: random splits. head: on_head set
+ * (2: standing for on_headers_complete too). */
 static result_t parse(const uint8_t *data, size_t len, int type,
                       unsigned opts, int mode, uint64_t seed, int head)
 {
@@ -236,9 +244,11 @@ static result_t parse(const uint8_t *data, size_t len, int type,
   s.on_trailer_value = on_tvalue;
   s.on_message_complete = on_complete;
   if (head)
-    s.on_head = on_head;
+    s.on_head = head == 2 ? on_head_completes : on_head;
+  if (head == 2)
+    s.options |= WIRE_HTTP_OPT_HEAD_COMPLETES;
   if (opts & O_ANY)
-    s.options = WIRE_HTTP_OPT_ANY_METHOD;
+    s.options |= WIRE_HTTP_OPT_ANY_METHOD;
   if (opts & O_SMALL) {
     s.max_header_size = 200;
     s.max_headers = 6;
@@ -346,6 +356,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     result_t head = parse(data, size, type, opts, 0, seed, 1);
     same(&whole, &head);
     head = parse(data, size, type, opts, 2, seed, 1);
+    same(&whole, &head);
+    head = parse(data, size, type, opts, 0, seed, 2);
+    same(&whole, &head);
+    head = parse(data, size, type, opts, 3, seed, 2);
     same(&whole, &head);
   }
   return 0;

@@ -271,6 +271,14 @@ static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
   return 0;
 }
 
+/* settings.on_head with WIRE_HTTP_OPT_HEAD_COMPLETES: on_headers_complete
+ * too. */
+static int on_head_completes(wire_http_parser_t *p, const wire_http_head_t *h)
+{
+  on_head(p, h);
+  return on_headers(p);
+}
+
 static void settings_init(wire_http_parser_settings_t *s)
 {
   memset(s, 0, sizeof(*s));
@@ -301,7 +309,8 @@ typedef struct {
 #define NMODES 8
 
 /* Feeds data in pieces (mode 0: whole, 1: byte by byte, 2+: random, seeded
- * by mode; the same again from NMODES on, with on_head set for requests)
+ * by mode; the same again from NMODES on, with on_head set for requests,
+ * and from 2 * NMODES on, with on_head standing for on_headers_complete)
  * and returns the log. */
 static char *feed(const runopts_t *o, const char *data, size_t len, int mode,
                   int *rc_out)
@@ -312,12 +321,16 @@ static char *feed(const runopts_t *o, const char *data, size_t len, int mode,
   memset(&r, 0, sizeof(r));
   r.opts = o->opts;
   settings_init(&s);
+  int completes = mode >= 2 * NMODES;
   if (mode >= NMODES) {
-    mode -= NMODES;
+    mode %= NMODES;
     /* A callback error of a piece is reported where the parser was when
      * it delivered the piece (parser.h): not comparable, so not here. */
-    if (o->type == WIRE_HTTP_REQUEST && !(o->opts & O_FIELD_ERROR))
-      s.on_head = on_head;
+    if (o->type == WIRE_HTTP_REQUEST && !(o->opts & O_FIELD_ERROR)) {
+      s.on_head = completes ? on_head_completes : on_head;
+      if (completes)
+        s.options |= WIRE_HTTP_OPT_HEAD_COMPLETES;
+    }
   }
   s.max_header_size = o->s.max_header_size;
   s.max_headers = o->s.max_headers;
@@ -408,7 +421,7 @@ static char *feed(const runopts_t *o, const char *data, size_t len, int mode,
 static char *run_opts(const runopts_t *o, const char *data, size_t len, int *rc)
 {
   char *whole = feed(o, data, len, 0, rc);
-  for (int mode = 1; mode < 2 * NMODES; mode++) {
+  for (int mode = 1; mode < 3 * NMODES; mode++) {
     int rc2;
     char *l = feed(o, data, len, mode, &rc2);
     cr_assert_str_eq(l, whole, "feeding %d differs from whole:\n%s\nvs\n%s",

@@ -1766,17 +1766,23 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
       if (err != 0)
         FAIL(err, pos - 1);
     head_callbacks:
+      r = 0;
       if (hm) {
         hm = 0;
         r = s->on_head(p, &hd);
-        if (r != 0) {
-          if (r > 0)
-            r = WIRE_EINVAL; /* no pause here */
-          goto cb_result;
+        if (!(s->options & WIRE_HTTP_OPT_HEAD_COMPLETES)) {
+          if (r != 0) {
+            if (r > 0)
+              r = WIRE_EINVAL; /* no pause here */
+            goto cb_result;
+          }
+          if (s->on_headers_complete != NULL)
+            r = s->on_headers_complete(p);
         }
+      } else if (s->on_headers_complete != NULL) {
+        r = s->on_headers_complete(p);
       }
-      if (s->on_headers_complete != NULL &&
-          (r = s->on_headers_complete(p)) != 0) {
+      if (r != 0) {
         if (r == WIRE_HTTP_CB_SKIP_BODY && p->type == WIRE_HTTP_RESPONSE) {
           /* RFC 9112 6.3 (1): e.g. the response to HEAD. Framing fields
            * then describe the body not sent, so the connection persists

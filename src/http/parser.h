@@ -190,7 +190,13 @@ enum {
   /* Accept any token as a method (RFC 9110 9.1), not only the known list;
    * the method is then WIRE_HTTP_METHOD_OTHER and its text came through
    * on_method. Without it, an unknown method is WIRE_HTTP_E_UNKNOWN_METHOD. */
-  WIRE_HTTP_OPT_ANY_METHOD = 1u << 0
+  WIRE_HTTP_OPT_ANY_METHOD = 1u << 0,
+  /* on_head stands for on_headers_complete too: called where that would
+   * be (after the head's checks, its results set), it returns what
+   * on_headers_complete would (0, a pause, CB_SKIP_BODY, CB_UPGRADE or a
+   * negative code). A head that comes piece by piece still ends with
+   * on_headers_complete. */
+  WIRE_HTTP_OPT_HEAD_COMPLETES = 1u << 1
 };
 
 /* Defaults for the limits (a 0 in the settings means the default). */

@@ -832,48 +832,6 @@ static int on_header_value(wire_http_parser_t *p, const char *at, size_t len,
   return add_value(c->cur, at, len, last, 0);
 }
 
-/* A head whole in one read (the usual case; it stands for
- * on_message_begin too): copied in one go up to its last element, and
- * each element's NUL written over the delimiter that follows it there
- * (parser.h). Other heads come through the piece callbacks above. */
-static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
-{
-  msg_t *m = msg_begin(p->data);
-  if (m == NULL)
-    return WIRE_ENOMEM;
-  uint32_t n = h->nfields;
-  if (n > m->hdrs_cap) {
-    hdr_t *x = wire__malloc(n * sizeof(*x));
-    if (x == NULL)
-      return WIRE_ENOMEM;
-    m->hdrs = x; /* the inline index was empty */
-    m->hdrs_cap = n;
-  }
-  uint32_t span = n > 0 ? h->fields[n - 1].value + h->fields[n - 1].value_len
-                        : h->url + h->url_len;
-  if (span + 1 <= m->buf.cap) {
-    memcpy(m->buf.p, h->base, span + 1); /* the block is empty */
-    m->buf.len = span + 1;
-  } else {
-    int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
-    if (err < 0)
-      return err;
-  }
-  char *b = m->buf.p;
-  b[h->method_len] = '\0';
-  m->url = h->url;
-  b[h->url + h->url_len] = '\0';
-  for (uint32_t i = 0; i < n; i++) {
-    const wire_http_field_t *f = &h->fields[i];
-    b[f->name + f->name_len] = '\0';
-    b[f->value + f->value_len] = '\0';
-    m->hdrs[i].name = f->name;
-    m->hdrs[i].value = f->value;
-  }
-  m->nhdrs = n;
-  return 0;
-}
-
 static int on_trailer_field(wire_http_parser_t *p, const char *at,
                             size_t len, int last)
 {
@@ -903,11 +861,11 @@ static void simple_response(msg_t *m, int status)
   wire_http_res_end(&m->res, NULL, 0);
 }
 
-static int on_headers_complete(wire_http_parser_t *p)
+/* The head is complete and checked: the request event. */
+static ALWAYS_INLINE int head_complete(wire_http_parser_t *p, conn_t *c,
+                                       msg_t *m)
 {
-  conn_t *c = p->data;
   wire_http_server_t *srv = c->srv;
-  msg_t *m = c->cur;
   m->version = p->http_major * 10 + p->http_minor;
   m->is_head = p->method == WIRE_HTTP_HEAD;
   m->keep_alive = wire_http_should_keep_alive(p) && !c->closing;
@@ -953,6 +911,54 @@ static int on_headers_complete(wire_http_parser_t *p)
   if (c->dead || m->req_paused)
     return pause_here(c);
   return 0;
+}
+
+static int on_headers_complete(wire_http_parser_t *p)
+{
+  conn_t *c = p->data;
+  return head_complete(p, c, c->cur);
+}
+
+/* A head whole in one read (the usual case; it stands for
+ * on_message_begin and on_headers_complete too): copied in one go up to its last element, and
+ * each element's NUL written over the delimiter that follows it there
+ * (parser.h). Other heads come through the piece callbacks above. */
+static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
+{
+  msg_t *m = msg_begin(p->data);
+  if (m == NULL)
+    return WIRE_ENOMEM;
+  uint32_t n = h->nfields;
+  if (n > m->hdrs_cap) {
+    hdr_t *x = wire__malloc(n * sizeof(*x));
+    if (x == NULL)
+      return WIRE_ENOMEM;
+    m->hdrs = x; /* the inline index was empty */
+    m->hdrs_cap = n;
+  }
+  uint32_t span = n > 0 ? h->fields[n - 1].value + h->fields[n - 1].value_len
+                        : h->url + h->url_len;
+  if (span + 1 <= m->buf.cap) {
+    memcpy(m->buf.p, h->base, span + 1); /* the block is empty */
+    m->buf.len = span + 1;
+  } else {
+    int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
+    if (err < 0)
+      return err;
+  }
+  char *b = m->buf.p;
+  b[h->method_len] = '\0';
+  m->url = h->url;
+  b[h->url + h->url_len] = '\0';
+  for (uint32_t i = 0; i < n; i++) {
+    const wire_http_field_t *f = &h->fields[i];
+    b[f->name + f->name_len] = '\0';
+    b[f->value + f->value_len] = '\0';
+    m->hdrs[i].name = f->name;
+    m->hdrs[i].value = f->value;
+  }
+  m->nhdrs = n;
+  return head_complete(p, p->data, m);
 }
 
 static int on_body(wire_http_parser_t *p, const char *at, size_t len)
@@ -2458,6 +2464,7 @@ int wire_http_server_create(wire_loop_t *loop, const wire_http_server_opts_t *o,
   ps->on_trailer_field = on_trailer_field;
   ps->on_trailer_value = on_trailer_value;
   ps->on_message_complete = on_message_complete;
+  ps->options = WIRE_HTTP_OPT_HEAD_COMPLETES;
   ps->max_header_size = srv->o.max_header_size;
   ps->max_headers = srv->o.max_headers_count;
   int err = wire_timer_create(loop, &srv->sweep);
