@@ -889,8 +889,10 @@ static ALWAYS_INLINE int head_complete(wire_http_parser_t *p, conn_t *c,
     return WIRE_HTTP_CB_UPGRADE;
   }
 
+  /* No reference on the server around the user's call: m holds one, and
+   * a delivered block is freed no sooner than the end of the turn (by
+   * on_gc, or by on_message_complete after this returns). */
   m->delivered = 1;
-  wire__obj_ref(&srv->obj);
   if (p->flags & WIRE_HTTP_F_EXPECT_OTHER) {
     if (srv->on_check_expectation != NULL)
       srv->on_check_expectation(srv, &m->req, &m->res, srv->data);
@@ -907,7 +909,6 @@ static ALWAYS_INLINE int head_complete(wire_http_parser_t *p, conn_t *c,
   } else if (srv->on_request != NULL) {
     srv->on_request(srv, &m->req, &m->res, srv->data);
   }
-  wire__obj_unref(&srv->obj);
   if (c->dead || m->req_paused)
     return pause_here(c);
   return 0;
