@@ -170,11 +170,22 @@ static int on_headers(wire_http_parser_t *p)
   return 0;
 }
 
-/* on_head with WIRE_HTTP_OPT_HEAD_COMPLETES: on_headers_complete too. */
+static int on_complete(wire_http_parser_t *p);
+
+/* on_head with WIRE_HTTP_OPT_HEAD_COMPLETES: on_headers_complete too, and
+ * on_message_complete for a request without body when that would not
+ * pause (WIRE_HTTP_CB_DONE), as the HTTP server does. */
 static int on_head_completes(wire_http_parser_t *p, const wire_http_head_t *h)
 {
   on_head(p, h);
-  return on_headers(p);
+  int r = on_headers(p);
+  rec_t *rec = p->data;
+  if (r == 0 && !wire_http_request_has_body(p) &&
+      p->method != WIRE_HTTP_CONNECT && !(rec->opts & O_PAUSE)) {
+    on_complete(p);
+    return WIRE_HTTP_CB_DONE;
+  }
+  return r;
 }
 
 static int on_body(wire_http_parser_t *p, const char *at, size_t n)

@@ -271,12 +271,22 @@ static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
   return 0;
 }
 
+static int on_complete(wire_http_parser_t *p);
+
 /* settings.on_head with WIRE_HTTP_OPT_HEAD_COMPLETES: on_headers_complete
- * too. */
+ * too, and on_message_complete when the request has no body (and that
+ * would not pause), as the HTTP server does (WIRE_HTTP_CB_DONE). */
 static int on_head_completes(wire_http_parser_t *p, const wire_http_head_t *h)
 {
   on_head(p, h);
-  return on_headers(p);
+  int r = on_headers(p);
+  rec_t *rec = p->data;
+  if (r == 0 && !wire_http_request_has_body(p) &&
+      p->method != WIRE_HTTP_CONNECT && !(rec->opts & O_PAUSE_COMPLETE)) {
+    on_complete(p);
+    return WIRE_HTTP_CB_DONE;
+  }
+  return r;
 }
 
 static void settings_init(wire_http_parser_settings_t *s)
@@ -1830,4 +1840,58 @@ Test(http_parser, mutations_split_invariant)
     int rc;
     free(run_opts(&o, buf, len, &rc));
   }
+}
+
+/* WIRE_HTTP_CB_DONE from on_head completes a request without body (no
+ * on_message_complete for it); for a request with a body, or without the
+ * option, it is an error. */
+static int on_head_done(wire_http_parser_t *p, const wire_http_head_t *h)
+{
+  on_head(p, h);
+  on_headers(p);
+  on_complete(p);
+  return WIRE_HTTP_CB_DONE;
+}
+
+static int done_run(const char *req, unsigned options, char **log)
+{
+  wire_http_parser_settings_t s;
+  settings_init(&s);
+  s.on_head = on_head_done;
+  s.options = options;
+  rec_t r;
+  memset(&r, 0, sizeof(r));
+  wire_http_parser_t p;
+  wire_http_parser_init(&p, WIRE_HTTP_REQUEST, &s);
+  p.data = &r;
+  size_t len = strlen(req), n;
+  int rc = wire_http_parser_execute(&p, guarded(req, len), len, &n);
+  flush(&r);
+  *log = r.log.s != NULL ? strdup(r.log.s) : strdup("");
+  str_free(&r.log);
+  str_free(&r.pending);
+  return rc;
+}
+
+Test(http_parser, head_done_completes_a_request_without_body)
+{
+  char *log;
+  int rc = done_run("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+                    "GET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+                    WIRE_HTTP_OPT_HEAD_COMPLETES, &log);
+  cr_assert_eq(rc, 0);
+  /* Two messages, each completed once. */
+  size_t completes = 0;
+  for (const char *q = log; (q = strstr(q, "complete\n")) != NULL; q++)
+    completes++;
+  cr_assert_eq(completes, 2, "%s", log);
+  free(log);
+
+  rc = done_run("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz",
+                WIRE_HTTP_OPT_HEAD_COMPLETES, &log);
+  cr_assert_eq(rc, WIRE_EINVAL);
+  free(log);
+  rc = done_run("GET /a HTTP/1.1\r\nHost: h\r\n\r\n", 0, &log);
+  cr_assert_eq(rc, WIRE_EINVAL);
+  free(log);
 }

@@ -1244,7 +1244,8 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
   int head = 0;
   int err = 0;
   int r = 0;
-  int hm = 0; /* head mode: see head_note */
+  int hm = 0;   /* head mode: see head_note */
+  int done = 0; /* on_head completed the message (WIRE_HTTP_CB_DONE) */
   unsigned nel = 0;
   wire_http_head_t hd;
 
@@ -1778,6 +1779,14 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
           }
           if (s->on_headers_complete != NULL)
             r = s->on_headers_complete(p);
+        } else if (r == WIRE_HTTP_CB_DONE) {
+          /* The caller completed a message without body itself. */
+          if (p->state != S_MSG_DONE || p->upgraded) {
+            r = WIRE_EINVAL;
+            goto cb_result;
+          }
+          done = 1;
+          r = 0;
         }
       } else if (s->on_headers_complete != NULL) {
         r = s->on_headers_complete(p);
@@ -1818,7 +1827,10 @@ int wire_http_parser_execute(wire_http_parser_t *p, const char *data,
         p->state = S_START; /* RFC 9110 15.2: the final response follows */
       else
         p->state = S_CLOSED;
-      NOTIFY(on_message_complete);
+      if (done)
+        done = 0; /* on_head did it */
+      else
+        NOTIFY(on_message_complete);
       if (p->state == S_START) {
         if (pos == end)
           break;

@@ -182,7 +182,12 @@ enum {
 enum {
   WIRE_HTTP_CB_PAUSE = 1,     /* stop execute() after this byte */
   WIRE_HTTP_CB_SKIP_BODY = 2, /* on_headers_complete, responses: no body */
-  WIRE_HTTP_CB_UPGRADE = 3    /* on_headers_complete: stop after the headers */
+  WIRE_HTTP_CB_UPGRADE = 3,   /* on_headers_complete: stop after the headers */
+  /* on_head with WIRE_HTTP_OPT_HEAD_COMPLETES, for a request without a
+   * body (wire_http_request_has_body() false) that is not CONNECT: the
+   * caller completed the message itself, so on_message_complete is not
+   * called for it. Anywhere else it is an error (WIRE_EINVAL). */
+  WIRE_HTTP_CB_DONE = 4
 };
 
 /* Options (settings.options). */
@@ -333,6 +338,13 @@ int wire_http_parser_finish(wire_http_parser_t *p);
 static inline int wire_http_should_keep_alive(const wire_http_parser_t *p)
 {
   return (p->flags & WIRE_HTTP_F_KEEP_ALIVE) != 0;
+}
+
+/* From on_headers_complete (or on_head) on, for a request: whether a body
+ * follows the head (chunked, or a Content-Length above 0). */
+static inline int wire_http_request_has_body(const wire_http_parser_t *p)
+{
+  return (p->flags & WIRE_HTTP_F_CHUNKED) || p->content_length > 0;
 }
 
 /* 1 for the bytes RFC 9110 5.6.2 allows in a token (tchar), else 0. */

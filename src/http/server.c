@@ -861,6 +861,31 @@ static void simple_response(msg_t *m, int status)
   wire_http_res_end(&m->res, NULL, 0);
 }
 
+/* The request was read to its end: its end event, and its block goes
+ * if the response is done too. */
+static ALWAYS_INLINE void message_complete(conn_t *c, msg_t *m)
+{
+  c->cur = NULL;
+  m->req_complete = 1;
+  c->since = c->srv->now; /* a parser callback: parsing is set */
+  if (m->req.on_end != NULL && !m->closed)
+    m->req.on_end(&m->req, m->req.data);
+  if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
+      m->res.on_finish == NULL) {
+    /* Answered, sent and now read, with no finish event to wait for: the
+     * block is free now, and the next pipelined request of this parse
+     * takes it while it is still in cache. */
+    if (c->spare == NULL) {
+      msg_clean(m);
+      c->spare = m;
+    } else {
+      msg_free(m);
+    }
+  } else {
+    msg_maybe_release(m);
+  }
+}
+
 /* The head is complete and checked: the request event. */
 static ALWAYS_INLINE int head_complete(wire_http_parser_t *p, conn_t *c,
                                        msg_t *m)
@@ -921,7 +946,8 @@ static int on_headers_complete(wire_http_parser_t *p)
 }
 
 /* A head whole in one read (the usual case; it stands for
- * on_message_begin and on_headers_complete too): copied in one go up to its last element, and
+ * on_message_begin and on_headers_complete too, and for
+ * on_message_complete when no body follows): copied in one go up to its last element, and
  * each element's NUL written over the delimiter that follows it there
  * (parser.h). Other heads come through the piece callbacks above. */
 static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
@@ -959,7 +985,18 @@ static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
     m->hdrs[i].value = f->value;
   }
   m->nhdrs = n;
-  return head_complete(p, p->data, m);
+  conn_t *c = p->data;
+  int r = head_complete(p, c, m);
+  /* No body, no end event to run (it is user code, which may pause or
+   * close): the message ends here, as on_message_complete would end it
+   * without a pause. */
+  if (r == 0 && !wire_http_request_has_body(p) &&
+      p->method != WIRE_HTTP_CONNECT && m->req.on_end == NULL &&
+      c->nmsgs < PIPELINE_MAX && !c->closing) {
+    message_complete(c, m);
+    return WIRE_HTTP_CB_DONE;
+  }
+  return r;
 }
 
 static int on_body(wire_http_parser_t *p, const char *at, size_t len)
@@ -976,26 +1013,7 @@ static int on_body(wire_http_parser_t *p, const char *at, size_t len)
 static int on_message_complete(wire_http_parser_t *p)
 {
   conn_t *c = p->data;
-  msg_t *m = c->cur;
-  c->cur = NULL;
-  m->req_complete = 1;
-  c->since = c->srv->now; /* a parser callback: parsing is set */
-  if (m->req.on_end != NULL && !m->closed)
-    m->req.on_end(&m->req, m->req.data);
-  if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
-      m->res.on_finish == NULL) {
-    /* Answered, sent and now read, with no finish event to wait for: the
-     * block is free now, and the next pipelined request of this parse
-     * takes it while it is still in cache. */
-    if (c->spare == NULL) {
-      msg_clean(m);
-      c->spare = m;
-    } else {
-      msg_free(m);
-    }
-  } else {
-    msg_maybe_release(m);
-  }
+  message_complete(c, c->cur);
   if (c->dead)
     return pause_here(c);
   /* Bound the requests parsed ahead of their responses. */
