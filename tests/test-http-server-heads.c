@@ -317,8 +317,8 @@ static void on_slots(wire_http_server_t *srv, wire_http_req_t *req,
     cr_assert_eq(wire_http_res_end(held, "held", 4), 0);
     held = NULL;
   } else {
-    cr_assert_eq(wire_http_res_set_header(res, "X-V", url[1] == 'b' ? "b" : "a"),
-                 0);
+    cr_assert_eq(
+        wire_http_res_set_header(res, "X-V", url[1] == 'b' ? "b" : "a"), 0);
     if (strcmp(url, "/hold") == 0) {
       held = res;
       return;
@@ -353,11 +353,13 @@ Test(http_server_heads, cached_head_follows_reused_pair_slots)
   H_RUN_UNTIL(hs.loop, hc_count(&a, "\r\n\r\nheld") == 1);
   char got[1024];
   head_at(&a, 2, got, sizeof(got));
-  cr_assert_str_eq(got, "HTTP/1.1 200 OK\r\nX-V: a\r\nConnection: keep-alive\r\n"
-                        "Keep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\n");
+  cr_assert_str_eq(got,
+                   "HTTP/1.1 200 OK\r\nX-V: a\r\nConnection: keep-alive\r\n"
+                   "Keep-Alive: timeout=5\r\nContent-Length: 4\r\n\r\n");
   head_at(&b, 1, got, sizeof(got));
-  cr_assert_str_eq(got, "HTTP/1.1 200 OK\r\nX-V: b\r\nConnection: keep-alive\r\n"
-                        "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n");
+  cr_assert_str_eq(got,
+                   "HTTP/1.1 200 OK\r\nX-V: b\r\nConnection: keep-alive\r\n"
+                   "Keep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n");
   cr_assert_eq(hc_count(&a, "X-V: a\r\n"), 3, "%s", hc_str(&a));
   cr_assert_eq(hc_count(&b, "X-V: b\r\n"), 2, "%s", hc_str(&b));
   hc_close(&a);

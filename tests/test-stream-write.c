@@ -714,13 +714,12 @@ Test(stream_write, reserve_and_commit)
  * returns NULL and queues nothing. */
 typedef struct {
   int reads;
-  int no_tail;  /* quick refused before anything was queued */
-  int at_mark;  /* quick refused a write reaching the mark */
-  int got;      /* quick gave room */
+  int no_tail; /* quick refused before anything was queued */
+  int at_mark; /* quick refused a write reaching the mark */
+  int got;     /* quick gave room */
 } quick_t;
 
-static void q_peer_data(wire_socket_t *s, const char *buf, size_t len,
-                        void *d)
+static void q_peer_data(wire_socket_t *s, const char *buf, size_t len, void *d)
 {
   (void)buf, (void)len;
   quick_t *q = d;

@@ -412,14 +412,12 @@ static inline uint64_t srv_now(const wire_http_server_t *srv)
 }
 
 /* The Date header line, formatted once per second. */
-static const char *date_line(wire_http_server_t *srv, size_t *len)
+static void date_update(wire_http_server_t *srv)
 {
   /* The clock is read once per loop turn (the loop's time moves then). */
   uint64_t turn = srv_now(srv);
-  if (turn == srv->date_turn && srv->date_len > 0) {
-    *len = srv->date_len;
-    return srv->date;
-  }
+  if (turn == srv->date_turn && srv->date_len > 0)
+    return;
   srv->date_turn = turn;
   time_t now = time(NULL);
   if (now != srv->date_sec) {
@@ -429,6 +427,11 @@ static const char *date_line(wire_http_server_t *srv, size_t *len)
                              "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
     srv->date_sec = now;
   }
+}
+
+static const char *date_line(wire_http_server_t *srv, size_t *len)
+{
+  date_update(srv);
   *len = srv->date_len;
   return srv->date;
 }
@@ -748,6 +751,15 @@ static int on_message_begin(wire_http_parser_t *p)
   return msg_begin(p->data) != NULL ? 0 : WIRE_ENOMEM;
 }
 
+/* The spare block (msg_begin) back to the pool: the parse is over. */
+static void conn_drop_spare(conn_t *c)
+{
+  if (c->spare != NULL) {
+    msg_free(c->spare);
+    c->spare = NULL;
+  }
+}
+
 static int add_field(msg_t *m, const char *at, size_t len, int last)
 {
   if (m->in_value || m->field_start == 0) {
@@ -861,6 +873,13 @@ static void simple_response(msg_t *m, int status)
   wire_http_res_end(&m->res, NULL, 0);
 }
 
+/* Whether the parse stops after a complete request: the connection
+ * closes after it, or enough requests wait for their responses. */
+static inline int stop_after_message(const conn_t *c)
+{
+  return c->nmsgs >= PIPELINE_MAX || c->closing;
+}
+
 /* The request was read to its end: its end event, and its block goes
  * if the response is done too. */
 static ALWAYS_INLINE void message_complete(conn_t *c, msg_t *m)
@@ -947,9 +966,10 @@ static int on_headers_complete(wire_http_parser_t *p)
 
 /* A head whole in one read (the usual case; it stands for
  * on_message_begin and on_headers_complete too, and for
- * on_message_complete when no body follows): copied in one go up to its last element, and
- * each element's NUL written over the delimiter that follows it there
- * (parser.h). Other heads come through the piece callbacks above. */
+ * on_message_complete when no body follows): copied in one go up to its
+ * last element, and each element's NUL written over the delimiter that
+ * follows it there (parser.h). Other heads come through the piece
+ * callbacks above. */
 static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
 {
   msg_t *m = msg_begin(p->data);
@@ -992,7 +1012,7 @@ static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
    * without a pause. */
   if (r == 0 && !wire_http_request_has_body(p) &&
       p->method != WIRE_HTTP_CONNECT && m->req.on_end == NULL &&
-      c->nmsgs < PIPELINE_MAX && !c->closing) {
+      !stop_after_message(c)) {
     message_complete(c, m);
     return WIRE_HTTP_CB_DONE;
   }
@@ -1016,8 +1036,7 @@ static int on_message_complete(wire_http_parser_t *p)
   message_complete(c, c->cur);
   if (c->dead)
     return pause_here(c);
-  /* Bound the requests parsed ahead of their responses. */
-  if (c->nmsgs >= PIPELINE_MAX || c->closing)
+  if (stop_after_message(c))
     return pause_here(c);
   return 0;
 }
@@ -1149,10 +1168,9 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
  * with their lengths. A handler sets the same pairs on every response:
  * the last few checked are kept, and one equal to the pair given needs no
  * second check. */
-static int pair_valid(wire_http_server_t *srv,
-                                    const char *name, const char *value,
-                                    size_t *nl, size_t *vl, const char **text,
-                                    int *special, int *slot)
+static int pair_valid(wire_http_server_t *srv, const char *name,
+                      const char *value, size_t *nl, size_t *vl,
+                      const char **text, int *special, int *slot)
 {
   for (unsigned i = 0; i < PAIRS; i++) {
     const char *t = srv->pairs[i].text;
@@ -1373,10 +1391,8 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
                           size_t body_len, int *r)
 {
   wire_http_server_t *srv = m->srv;
-  if (!srv->parsing) {
-    size_t dlen;
-    (void)date_line(srv, &dlen); /* else conn_parse made it current */
-  }
+  if (!srv->parsing)
+    date_update(srv); /* else conn_parse made it current */
   /* The template's headers: the pair of the same slot, copied by both
    * while the slots were the same (the usual handler), or else the same
    * bytes. */
@@ -1826,17 +1842,13 @@ static void conn_parse(conn_t *c, const char *data, size_t len)
   c->reparse = 0;
   c->in_parse = 1;
   if (srv->parsing++ == 0) {
-    size_t dlen;
     srv->now = wire_loop_now(srv->obj.loop);
-    (void)date_line(srv, &dlen); /* current for the whole parse */
+    date_update(srv); /* current for the whole parse */
   }
   int err = wire_http_parser_execute(&c->parser, data, len, &nread);
   srv->parsing--;
   c->in_parse = 0;
-  if (c->spare != NULL) {
-    msg_free(c->spare);
-    c->spare = NULL;
-  }
+  conn_drop_spare(c);
   if (c->dead)
     return;
   if (err < 0) {
@@ -2174,10 +2186,7 @@ static void conn_unlink(conn_t *c)
  * the caller. */
 static void conn_drop_msgs(conn_t *c, msg_t *keep)
 {
-  if (c->spare != NULL) {
-    msg_free(c->spare);
-    c->spare = NULL;
-  }
+  conn_drop_spare(c);
   msg_t *cur = c->cur;
   msg_t *m = c->head;
   c->head = c->tail = c->cur = NULL;
