@@ -76,7 +76,7 @@
 #define RH_INLINE 256
 #define PIPELINE_MAX 64 /* requests parsed ahead of their responses */
 #define INLINE_BUF 1024
-#define INLINE_HDRS 24
+#define INLINE_HDRS 32
 #define NOINLINE __attribute__((noinline))
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #define PENDING_MAX (256 * 1024)
@@ -159,6 +159,9 @@ struct msg_s {
   conn_t *conn; /* NULL once the connection is gone */
   msg_t *next;  /* the connection's queue, or the zombie/pool list */
   wire_http_server_t *srv;
+  /* In the request event of a head on_head got: the head, in the parser's
+   * input, until head_store copies it into buf. */
+  const wire_http_head_t *lazy;
   int version;
   int status;
   uint64_t content_length; /* with has_cl */
@@ -462,6 +465,7 @@ static inline void msg_init(msg_t *m, wire_http_server_t *srv, conn_t *c)
   m->srv = srv;
   m->conn = c;
   m->next = NULL;
+  m->lazy = NULL;
   m->req.m = m;
   m->res.m = m;
   m->status = 200;
@@ -586,16 +590,80 @@ static void msg_maybe_release(msg_t *m)
   wire__flush_queue(m->srv->obj.loop, &m->srv->gc);
 }
 
+/* ---- the request head --------------------------------------------------- */
+
+/* The bytes of a head on_head got, up to the end of its last element. */
+static inline uint32_t head_span(const wire_http_head_t *h)
+{
+  uint32_t n = h->nfields;
+  return n > 0 ? h->fields[n - 1].value + h->fields[n - 1].value_len
+               : h->url + h->url_len;
+}
+
+/* Whether a head on_head got fits the block's inline storage: then
+ * head_store cannot fail. (The index always holds its fields.) */
+static inline int head_fits(const msg_t *m, const wire_http_head_t *h)
+{
+  return head_span(h) + 1 <= m->buf.cap;
+}
+
+/* Copies a head on_head got (a whole one, in the parser's input) into
+ * m's empty buffer, in one go up to its last element, and writes each
+ * element's NUL over the delimiter that follows it there (parser.h);
+ * then indexes the fields. The request event runs before the copy (lazy
+ * is the head until then): a handler that answers without reading the
+ * request never needs it, and the accessors (req_msg) copy on their
+ * first use. */
+static int head_store(msg_t *m, const wire_http_head_t *h)
+{
+  _Static_assert(INLINE_HDRS >= WIRE_HTTP_HEAD_FIELDS, "index: inline");
+  m->lazy = NULL;
+  uint32_t n = h->nfields;
+  uint32_t span = head_span(h);
+  if (span + 1 <= m->buf.cap) {
+    memcpy(m->buf.p, h->base, span + 1); /* the block is empty */
+    m->buf.len = span + 1;
+  } else {
+    int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
+    if (err < 0)
+      return err;
+  }
+  char *b = m->buf.p;
+  b[h->method_len] = '\0';
+  m->url = h->url;
+  b[h->url + h->url_len] = '\0';
+  for (uint32_t i = 0; i < n; i++) {
+    const wire_http_field_t *f = &h->fields[i];
+    b[f->name + f->name_len] = '\0';
+    b[f->value + f->value_len] = '\0';
+    m->hdrs[i].name = f->name;
+    m->hdrs[i].value = f->value;
+  }
+  m->nhdrs = n;
+  return 0;
+}
+
 /* ---- request accessors ------------------------------------------------- */
+
+/* The request's block, its head in its buffer (see head_store). */
+static inline msg_t *req_msg(const wire_http_req_t *req)
+{
+  msg_t *m = req->m;
+  if (m->lazy != NULL)
+    (void)head_store(m, m->lazy); /* it fits (on_head) */
+  return m;
+}
 
 const char *wire_http_req_method(const wire_http_req_t *req)
 {
-  return req->m->buf.p + req->m->method;
+  const msg_t *m = req_msg(req);
+  return m->buf.p + m->method;
 }
 
 const char *wire_http_req_url(const wire_http_req_t *req)
 {
-  return req->m->buf.p + req->m->url;
+  const msg_t *m = req_msg(req);
+  return m->buf.p + m->url;
 }
 
 int wire_http_req_version(const wire_http_req_t *req)
@@ -615,19 +683,19 @@ static const char *find_hdr(const msg_t *m, uint32_t from, uint32_t to,
 
 const char *wire_http_req_header(const wire_http_req_t *req, const char *name)
 {
-  const msg_t *m = req->m;
+  const msg_t *m = req_msg(req);
   return find_hdr(m, 0, m->nhdrs, name);
 }
 
 size_t wire_http_req_header_count(const wire_http_req_t *req)
 {
-  return req->m->nhdrs;
+  return req_msg(req)->nhdrs;
 }
 
 int wire_http_req_header_at(const wire_http_req_t *req, size_t i,
                             const char **name, const char **value)
 {
-  const msg_t *m = req->m;
+  const msg_t *m = req_msg(req);
   if (i >= m->nhdrs)
     return WIRE_EINVAL;
   *name = m->buf.p + m->hdrs[i].name;
@@ -638,7 +706,7 @@ int wire_http_req_header_at(const wire_http_req_t *req, size_t i,
 const char *wire_http_req_trailer(const wire_http_req_t *req,
                                   const char *name)
 {
-  const msg_t *m = req->m;
+  const msg_t *m = req_msg(req);
   return find_hdr(m, m->nhdrs, m->nhdrs + m->ntrailers, name);
 }
 
@@ -880,6 +948,14 @@ static inline int stop_after_message(const conn_t *c)
   return c->nmsgs >= PIPELINE_MAX || c->closing;
 }
 
+/* Whether a block whose request was read to its end may go: answered,
+ * sent, with no event left to deliver. */
+static inline int msg_spent(const msg_t *m)
+{
+  return m->ended && m->finished && !m->zombie && !m->drain_queued &&
+         m->res.on_finish == NULL;
+}
+
 /* The request was read to its end: its end event, and its block goes
  * if the response is done too. */
 static ALWAYS_INLINE void message_complete(conn_t *c, msg_t *m)
@@ -889,8 +965,7 @@ static ALWAYS_INLINE void message_complete(conn_t *c, msg_t *m)
   c->since = c->srv->now; /* a parser callback: parsing is set */
   if (m->req.on_end != NULL && !m->closed)
     m->req.on_end(&m->req, m->req.data);
-  if (m->ended && m->finished && !m->zombie && !m->drain_queued &&
-      m->res.on_finish == NULL) {
+  if (msg_spent(m)) {
     /* Answered, sent and now read, with no finish event to wait for: the
      * block is free now, and the next pipelined request of this parse
      * takes it while it is still in cache. */
@@ -901,6 +976,8 @@ static ALWAYS_INLINE void message_complete(conn_t *c, msg_t *m)
       msg_free(m);
     }
   } else {
+    if (m->lazy != NULL)
+      (void)head_store(m, m->lazy); /* on_head's; it fits */
     msg_maybe_release(m);
   }
 }
@@ -966,45 +1043,22 @@ static int on_headers_complete(wire_http_parser_t *p)
 
 /* A head whole in one read (the usual case; it stands for
  * on_message_begin and on_headers_complete too, and for
- * on_message_complete when no body follows): copied in one go up to its
- * last element, and each element's NUL written over the delimiter that
- * follows it there (parser.h). Other heads come through the piece
- * callbacks above. */
+ * on_message_complete when no body follows): the request event reads it
+ * where it is, and head_store copies it when asked or when the request
+ * outlives this call. Other heads come through the piece callbacks
+ * above. */
 static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
 {
   msg_t *m = msg_begin(p->data);
   if (m == NULL)
     return WIRE_ENOMEM;
-  uint32_t n = h->nfields;
-  if (n > m->hdrs_cap) {
-    hdr_t *x = wire__malloc(n * sizeof(*x));
-    if (x == NULL)
-      return WIRE_ENOMEM;
-    m->hdrs = x; /* the inline index was empty */
-    m->hdrs_cap = n;
-  }
-  uint32_t span = n > 0 ? h->fields[n - 1].value + h->fields[n - 1].value_len
-                        : h->url + h->url_len;
-  if (span + 1 <= m->buf.cap) {
-    memcpy(m->buf.p, h->base, span + 1); /* the block is empty */
-    m->buf.len = span + 1;
+  if (head_fits(m, h)) {
+    m->lazy = h;
   } else {
-    int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
+    int err = head_store(m, h);
     if (err < 0)
       return err;
   }
-  char *b = m->buf.p;
-  b[h->method_len] = '\0';
-  m->url = h->url;
-  b[h->url + h->url_len] = '\0';
-  for (uint32_t i = 0; i < n; i++) {
-    const wire_http_field_t *f = &h->fields[i];
-    b[f->name + f->name_len] = '\0';
-    b[f->value + f->value_len] = '\0';
-    m->hdrs[i].name = f->name;
-    m->hdrs[i].value = f->value;
-  }
-  m->nhdrs = n;
   conn_t *c = p->data;
   int r = head_complete(p, c, m);
   /* No body, no end event to run (it is user code, which may pause or
@@ -1016,6 +1070,8 @@ static int on_head(wire_http_parser_t *p, const wire_http_head_t *h)
     message_complete(c, m);
     return WIRE_HTTP_CB_DONE;
   }
+  if (m->lazy != NULL)
+    (void)head_store(m, h); /* it fits; the request outlives the bytes */
   return r;
 }
 
