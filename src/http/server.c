@@ -149,6 +149,9 @@ struct msg_s {
    * no framing header set, head not sent. */
   uint8_t usual;
   uint8_t drain_queued;
+  /* A buffer may have left its inline storage (sbuf_add, the index, the
+   * reason): msg_clean frees what did. */
+  uint8_t spilled;
   /* rh is exactly the pair of pair slot rh_one - 1, copied when
    * srv->pair_gen was rh_gen (0: not known to be). */
   uint8_t rh_one;
@@ -309,8 +312,10 @@ static void conn_sleep(conn_t *c);
 
 /* ---- small buffers ------------------------------------------------------- */
 
-static int sbuf_add(sbuf_t *b, char *inline_buf, const char *p, size_t n,
-                    size_t limit)
+/* Appends n bytes to b, one of m's buffers (inline_buf: its inline
+ * storage, or NULL), growing it on the heap up to limit. */
+static int sbuf_add(msg_t *m, sbuf_t *b, char *inline_buf, const char *p,
+                    size_t n, size_t limit)
 {
   if (n > limit || b->len > limit - n)
     return WIRE_ETOOBIG;
@@ -330,6 +335,7 @@ static int sbuf_add(sbuf_t *b, char *inline_buf, const char *p, size_t n,
       return WIRE_ENOMEM;
     b->p = q;
     b->cap = cap;
+    m->spilled = 1;
   }
   if (n > 0)
     memcpy(b->p + b->len, p, n);
@@ -504,6 +510,7 @@ static NOINLINE void msg_free_spilled(msg_t *m)
   sbuf_free(&m->trailers, NULL, 0);
   wire__free(m->reason);
   m->reason = NULL;
+  m->spilled = 0;
   if (m->hdrs != m->ihdrs) {
     wire__free(m->hdrs);
     m->hdrs = m->ihdrs;
@@ -514,8 +521,7 @@ static NOINLINE void msg_free_spilled(msg_t *m)
 /* The buffers of a block back to empty, as msg_new expects them. */
 static inline void msg_clean(msg_t *m)
 {
-  if ((m->buf.p != m->ibuf) | (m->rh.p != m->rbuf) | (m->out.p != NULL) |
-      (m->trailers.p != NULL) | (m->reason != NULL) | (m->hdrs != m->ihdrs))
+  if (m->spilled)
     msg_free_spilled(m);
   m->buf.len = 0;
   m->rh.len = 0;
@@ -624,7 +630,8 @@ static int head_store(msg_t *m, const wire_http_head_t *h)
     memcpy(m->buf.p, h->base, span + 1); /* the block is empty */
     m->buf.len = span + 1;
   } else {
-    int err = sbuf_add(&m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
+    int err =
+        sbuf_add(m, &m->buf, m->ibuf, h->base, span + 1, m->srv->buf_limit);
     if (err < 0)
       return err;
   }
@@ -758,9 +765,9 @@ void wire_http_req_resume(wire_http_req_t *req)
 static NOINLINE int buf_piece_grow(msg_t *m, const char *at, size_t len, int last)
 {
   size_t limit = m->srv->buf_limit;
-  int err = sbuf_add(&m->buf, m->ibuf, at, len, limit);
+  int err = sbuf_add(m, &m->buf, m->ibuf, at, len, limit);
   if (err == 0 && last)
-    err = sbuf_add(&m->buf, m->ibuf, "", 1, limit);
+    err = sbuf_add(m, &m->buf, m->ibuf, "", 1, limit);
   return err;
 }
 
@@ -857,6 +864,7 @@ static int add_value(msg_t *m, const char *at, size_t len, int last,
         wire__free(m->hdrs);
       m->hdrs = h;
       m->hdrs_cap = cap;
+      m->spilled = 1;
     }
     m->hdrs[n].name = m->field_start;
     m->hdrs[n].value = (uint32_t)m->buf.len;
@@ -1170,9 +1178,9 @@ static ALWAYS_INLINE int rh_append(msg_t *m, const char *name, size_t nl,
     return 0;
   }
   size_t len = b->len;
-  int err = sbuf_add(b, m->rbuf, name, nl + 1, SIZE_MAX);
+  int err = sbuf_add(m, b, m->rbuf, name, nl + 1, SIZE_MAX);
   if (err == 0)
-    err = sbuf_add(b, m->rbuf, value, vl + 1, SIZE_MAX);
+    err = sbuf_add(m, b, m->rbuf, value, vl + 1, SIZE_MAX);
   if (err < 0)
     b->len = len; /* no half pair */
   return err;
@@ -1196,6 +1204,7 @@ int wire_http_res_set_status(wire_http_res_t *res, int status,
     memcpy(r, reason, n);
     wire__free(m->reason);
     m->reason = r;
+    m->spilled = 1;
   }
   m->status = status;
   if (status != 200 || reason != NULL)
@@ -1341,7 +1350,7 @@ static int res_out(msg_t *m, const char *p, size_t n)
     return r;
   }
   /* Not its turn yet: kept, with the same backpressure as the socket. */
-  int err = sbuf_add(&m->out, NULL, p, n, 64u * 1024 * 1024);
+  int err = sbuf_add(m, &m->out, NULL, p, n, 64u * 1024 * 1024);
   if (err < 0)
     return err;
   if (m->out.len >= 16 * 1024) {
@@ -1684,13 +1693,13 @@ int wire_http_res_add_trailer(wire_http_res_t *res, const char *name,
     return WIRE_EWRITEAFTEREND;
   if (!wire__http_valid_token(name) || !wire__http_valid_value(value))
     return WIRE_EINVAL;
-  int err = sbuf_add(&m->trailers, NULL, name, strlen(name), SIZE_MAX);
+  int err = sbuf_add(m, &m->trailers, NULL, name, strlen(name), SIZE_MAX);
   if (err == 0)
-    err = sbuf_add(&m->trailers, NULL, ": ", 2, SIZE_MAX);
+    err = sbuf_add(m, &m->trailers, NULL, ": ", 2, SIZE_MAX);
   if (err == 0)
-    err = sbuf_add(&m->trailers, NULL, value, strlen(value), SIZE_MAX);
+    err = sbuf_add(m, &m->trailers, NULL, value, strlen(value), SIZE_MAX);
   if (err == 0)
-    err = sbuf_add(&m->trailers, NULL, "\r\n", 2, SIZE_MAX);
+    err = sbuf_add(m, &m->trailers, NULL, "\r\n", 2, SIZE_MAX);
   return err;
 }
 
