@@ -1232,22 +1232,33 @@ int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
 /* Whether name is a token and value a field value (RFC 9110 5.1, 5.5),
  * with their lengths. A handler sets the same pairs on every response:
  * the last few checked are kept, and one equal to the pair given needs no
- * second check. */
-static int pair_valid(wire_http_server_t *srv, const char *name,
-                      const char *value, size_t *nl, size_t *vl,
-                      const char **text, int *special, int *slot)
+ * second check. pair_find: the slot of the pair given, or -1. */
+static ALWAYS_INLINE int pair_find(const wire_http_server_t *srv,
+                                   const char *name, const char *value)
 {
   for (unsigned i = 0; i < PAIRS; i++) {
     const char *t = srv->pairs[i].text;
     if (t[0] == name[0] && srv->pairs[i].nl > 0 && strcmp(t, name) == 0 &&
-        strcmp(t + srv->pairs[i].nl + 1, value) == 0) {
-      *nl = srv->pairs[i].nl;
-      *vl = srv->pairs[i].vl;
-      *text = t;
-      *special = srv->pairs[i].special;
-      *slot = (int)i;
-      return 1;
-    }
+        strcmp(t + srv->pairs[i].nl + 1, value) == 0)
+      return (int)i;
+  }
+  return -1;
+}
+
+/* found: what pair_find said, or -2 when not asked yet. */
+static int pair_valid(wire_http_server_t *srv, const char *name,
+                      const char *value, int found, size_t *nl, size_t *vl,
+                      const char **text, int *special, int *slot)
+{
+  if (found == -2)
+    found = pair_find(srv, name, value);
+  if (found >= 0) {
+    *nl = srv->pairs[found].nl;
+    *vl = srv->pairs[found].vl;
+    *text = srv->pairs[found].text;
+    *special = srv->pairs[found].special;
+    *slot = found;
+    return 1;
   }
   *text = NULL;
   *special = 0;
@@ -1278,26 +1289,48 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   const char *text;
   int special;
   int slot;
-  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special, &slot))
+  if (!pair_valid(m->srv, name, value, -2, &nl, &vl, &text, &special, &slot))
     return WIRE_EINVAL;
+  return rh_append(m, name, nl, value, vl, text, special, slot);
+}
+
+static NOINLINE int set_header_slow(msg_t *m, const char *name,
+                                    const char *value, int found)
+{
+  size_t nl, vl;
+  const char *text;
+  int special;
+  int slot;
+  if (!pair_valid(m->srv, name, value, found, &nl, &vl, &text, &special,
+                  &slot))
+    return WIRE_EINVAL;
+  if (m->head_sent)
+    return WIRE_EALREADY;
+  if (m->rh.len > 0)
+    wire_http_res_remove_header(&m->res, name);
   return rh_append(m, name, nl, value, vl, text, special, slot);
 }
 
 int wire_http_res_set_header(wire_http_res_t *res, const char *name,
                              const char *value)
 {
-  size_t nl, vl;
   msg_t *m = res->m;
-  const char *text;
-  int special;
-  int slot;
-  if (!pair_valid(m->srv, name, value, &nl, &vl, &text, &special, &slot))
-    return WIRE_EINVAL;
-  if (m->head_sent)
-    return WIRE_EALREADY;
-  if (m->rh.len > 0)
-    wire_http_res_remove_header(res, name);
-  return rh_append(m, name, nl, value, vl, text, special, slot);
+  const wire_http_server_t *srv = m->srv;
+  int i = pair_find(srv, name, value);
+  if (i >= 0 && m->rh.len == 0 && !m->head_sent && !srv->pairs[i].special &&
+      srv->pairs[i].nl + srv->pairs[i].vl + 2u <= 32) {
+    /* The usual: a response's first header, a short pair set before.
+     * rh has room for 32 bytes (RH_INLINE at least), and so has the
+     * pair's text: a copy of that fixed size is a few moves, where one
+     * of a variable size can be a slow rep movs. */
+    _Static_assert(RH_INLINE >= 32 && PAIR_TEXT >= 32, "room for 32");
+    memcpy(m->rh.p, srv->pairs[i].text, 32);
+    m->rh.len = srv->pairs[i].nl + srv->pairs[i].vl + 2u;
+    m->rh_one = (uint8_t)(i + 1);
+    m->rh_gen = srv->pair_gen;
+    return 0;
+  }
+  return set_header_slow(m, name, value, i);
 }
 
 const char *wire_http_res_get_header(const wire_http_res_t *res,
