@@ -24,7 +24,10 @@
 # Knobs (environment): DURATION=5 (s per measured run), WARMUP=1 (s, not
 # counted), SERVERS="ceiling wire nginx h2o node", SCENARIOS="c100 c1000
 # pipe16", PIPE_CONNS=100, PIPE_DEPTH=16, ROUNDS=3, SERVER_CPU=0,
-# CLIENT_CPU=1, NODE=node, NGINX=nginx, H2O=h2o, WRK=wrk.
+# CLIENT_CPU=1, NODE=node, NGINX=nginx, H2O=h2o, WRK=wrk, MAX_STEAL
+# (percent; unset: none): the per-round ratios leave out a round in which
+# either run saw more host steal than that (every run shows its steal, the
+# share of all CPUs the host took during it, from /proc/stat).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +48,7 @@ NODE=${NODE:-node}
 NGINX=${NGINX:-nginx}
 H2O=${H2O:-h2o}
 WRK=${WRK:-wrk}
+MAX_STEAL=${MAX_STEAL:-}
 hz=$(getconf CLK_TCK)
 
 [ -f "$build/libwire.a" ] || { echo "no $build/libwire.a: build first" >&2; exit 1; }
@@ -148,19 +152,26 @@ run() {
   # shellcheck disable=SC2086
   taskset -c "$CLIENT_CPU" "$WRK" -t 1 $args -d "${WARMUP}s" "$url" \
     "${tail[@]}" >/dev/null
-  local before after
+  local before after st0 st1
   before=$(cpu_ticks "$spid")
+  st0=$(steal_ticks)
   # shellcheck disable=SC2086
   taskset -c "$CLIENT_CPU" "$WRK" -t 1 $args -d "${DURATION}s" "$url" \
     "${tail[@]}" >"$f"
   after=$(cpu_ticks "$spid")
+  st1=$(steal_ticks)
   awk -v r="$round" -v n="$name" -v s="$sc" -v t=$((after - before)) \
-      -v hz="$hz" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+      -v hz="$hz" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+      -v st=$((st1 - st0)) -v ncpu="$(nproc)" '
     / requests in / {reqs = $1; secs = $4; sub(/s,?$/, "", secs)}
     /^Requests\/sec:/ {rate = $2}
     /Socket errors:/ {gsub(/[^0-9 ]/, " "); err += $1 + $2 + $3 + $4}
     /Non-2xx/ {err += $NF}
-    END {print r, n, s, rate, reqs, t / hz, secs, err + 0, load}' "$f" >>"$tmp/raw"
+    END {
+      steal = secs > 0 ? 100 * st / hz / secs / ncpu : 0
+      printf "%s %s %s %s %s %s %s %d %s %.1f\n", r, n, s, rate, reqs,
+             t / hz, secs, err + 0, load, steal
+    }' "$f" >>"$tmp/raw"
 }
 
 echo "# http: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
@@ -192,12 +203,12 @@ done
 
 echo
 echo "## every run (req/cpu-s = requests / server CPU seconds)"
-printf '%-5s %-8s %-7s %9s %6s %8s %6s %11s %5s\n' round server scen \
-  req/s srv-% srv-cpu errors req/cpu-s load
+printf '%-5s %-8s %-7s %9s %6s %8s %6s %11s %5s %6s\n' round server scen \
+  req/s srv-% srv-cpu errors req/cpu-s load steal%
 awk '{
   per = $6 > 0 ? $5 / $6 : 0
-  printf "%-5s %-8s %-7s %9.0f %6.0f %8.2f %6d %11.0f %5s\n", $1, $2, $3, $4,
-         100 * $6 / $7, $6, $8, per, $9
+  printf "%-5s %-8s %-7s %9.0f %6.0f %8.2f %6d %11.0f %5s %6.1f\n", $1, $2,
+         $3, $4, 100 * $6 / $7, $6, $8, per, $9, $10
 }' "$tmp/raw"
 
 for sc in $SCENARIOS; do
@@ -225,6 +236,7 @@ for sc in $SCENARIOS; do
   done
   for peer in ceiling nginx h2o node; do
     awk -v p="$peer" -v s="$sc" -v fr=1 -v fn=2 -v fs=3 -v fc=5 \
+      -v fst=10 -v max_steal="$MAX_STEAL" \
       -v label=req/cpu-s -f "$root/bench/paired.awk" "$tmp/raw"
   done
 done

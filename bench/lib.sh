@@ -8,6 +8,11 @@ free_port() {
 
 # CPU ticks (utime + stime) of process $1 and its children (nginx's
 # worker, h2o's): 0 for one that is gone.
+# The host's steal so far, in ticks summed over all CPUs (/proc/stat).
+steal_ticks() {
+  awk '/^cpu / {print $9; exit}' /proc/stat
+}
+
 cpu_ticks() {
   local p t=0
   for p in $1 $(pgrep -P "$1" || true); do
@@ -17,7 +22,7 @@ cpu_ticks() {
 }
 
 # The median of the numbers on stdin, one per line.
-median() { sort -n | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+median() { sort -g | awk '{v[NR] = $1} END {print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 # For the callgrind scripts: a temporary directory in tmp, removed at exit
 # after the run callgrind_start began (if any) is stopped.

@@ -8,6 +8,8 @@
 #     -v fk=F -v label=L -f bench/paired.awk RAW
 # fr, fs, fn, fc, fk: the fields of round, scenario, server name and count
 # (the server CPU seconds follow the count), and of the key if k is set.
+# With -v fst=F -v max_steal=X (percent), a round in which either run's
+# host steal (field F) was above X is left out, and counted.
 {
   if ($fs != s || (k != "" && $fk != k))
     next
@@ -16,17 +18,32 @@
     w[$fr] = per
   else if ($fn == p)
     o[$fr] = per
+  else
+    next
+  if (fst != "" && max_steal != "" && $fst + 0 > max_steal + 0)
+    stolen[$fr] = 1
 }
 END {
   n = 0
+  dropped = 0
   list = ""
   for (r in w) {
     if (!(r in o) || o[r] == 0)
       continue
+    if (r in stolen) {
+      dropped++
+      continue
+    }
     v[++n] = w[r] / o[r]
   }
-  if (n == 0)
+  if (dropped > 0)
+    label = label sprintf(" (%d rounds with steal above %s%% left out)",
+                          dropped, max_steal)
+  if (n == 0) {
+    if (dropped > 0)
+      printf "wire/%-7s %s per round: none left\n", p, label
     exit
+  }
   # insertion sort: a handful of rounds
   for (i = 2; i <= n; i++) {
     x = v[i]
