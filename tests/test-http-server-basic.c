@@ -939,6 +939,29 @@ Test(http_server, listener_closes_before_an_attached_connection)
   h_loop_done(hs.loop);
 }
 
+/* A closing server has no address, before and after its listener is
+ * gone (freed: ASan sees a read of it), while a response is still owed. */
+Test(http_server, no_address_once_closing)
+{
+  owed = NULL;
+  hs_start(NULL, on_owe);
+  hc_t a;
+  hc_open(&a);
+  hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, owed != NULL);
+  wire_http_server_close(hs.srv, hs_on_close);
+  wire_addr_t addr;
+  cr_assert_eq(wire_http_server_address(hs.srv, &addr), WIRE_ENOTCONN);
+  hs_wait_ms(50); /* the listener's close completes */
+  cr_assert_eq(hs.closed, 0);
+  cr_assert_eq(wire_http_server_address(hs.srv, &addr), WIRE_ENOTCONN);
+  cr_assert_eq(wire_http_res_end(owed, "x", 1), 0);
+  H_RUN_UNTIL(hs.loop, hs.closed == 1);
+  cr_assert(hc_has(&a, "Connection: close\r\n"), "%s", hc_str(&a));
+  hc_close(&a);
+  h_loop_done(hs.loop);
+}
+
 /* close_all closes the sleeping connections too; the server serves new
  * ones after it. */
 Test(http_server, close_all_closes_sleeping_connections)

@@ -81,6 +81,8 @@ static void hx_open(hx_t *x, int request_cert)
 static void hx_close(hx_t *x)
 {
   wire_https_server_close(x->srv, hx_closed);
+  wire_addr_t a;
+  cr_assert_eq(wire_https_server_address(x->srv, &a), WIRE_ENOTCONN);
   H_RUN_UNTIL(x->loop, x->closed == 1);
   t_certs_free(&x->k);
   h_loop_done(x->loop);

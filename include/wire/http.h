@@ -85,6 +85,8 @@ WIRE_EXTERN int wire_http_server_listen(wire_http_server_t *srv,
 WIRE_EXTERN int wire_http_server_listen_path(wire_http_server_t *srv,
                                              const char *path,
                                              wire_http_listen_cb cb);
+/* The address the server listens on; WIRE_ENOTCONN before listen and
+ * from wire_http_server_close on (responses may still be finishing). */
 WIRE_EXTERN int wire_http_server_address(const wire_http_server_t *srv,
                                          wire_addr_t *out);
 

@@ -86,6 +86,7 @@ WIRE_EXTERN int wire_https_server_listen(wire_https_server_t *srv,
 WIRE_EXTERN int wire_https_server_listen_path(wire_https_server_t *srv,
                                               const char *path,
                                               wire_https_listen_cb cb);
+/* As wire_http_server_address: WIRE_ENOTCONN from close on. */
 WIRE_EXTERN int wire_https_server_address(const wire_https_server_t *srv,
                                           wire_addr_t *out);
 

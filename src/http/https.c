@@ -141,6 +141,8 @@ int wire_https_server_listen_path(wire_https_server_t *srv, const char *path,
 
 int wire_https_server_address(const wire_https_server_t *srv, wire_addr_t *out)
 {
+  if (srv->closing)
+    return WIRE_ENOTCONN; /* as wire_http_server_address */
   return wire_tls_server_address(srv->tls, out);
 }
 

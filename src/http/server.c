@@ -2682,7 +2682,9 @@ int wire_http_server_listen_path(wire_http_server_t *srv, const char *path,
 
 int wire_http_server_address(const wire_http_server_t *srv, wire_addr_t *out)
 {
-  if (srv->net == NULL)
+  /* A closing server listens no more (Node's address() is null then),
+   * and its listener is freed once closed. */
+  if (srv->net == NULL || srv->closing)
     return WIRE_ENOTCONN;
   return wire_server_address(srv->net, out);
 }
