@@ -962,6 +962,101 @@ Test(http_server, no_address_once_closing)
   h_loop_done(hs.loop);
 }
 
+/* The application may close the socket of a request itself (Node's
+ * req.socket.destroy()): the server, which would close it too, leaves it
+ * to that close. /end closes, then ends the response; /keep closes and
+ * keeps the response, and the server is closed before the socket's close
+ * event came; /late keeps the response, and the socket is closed after
+ * the server began closing. */
+static wire_http_req_t *closer_req;
+
+static void on_closer(wire_http_server_t *srv, wire_http_req_t *req,
+                      wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)d;
+  const char *url = wire_http_req_url(req);
+  owed = res;
+  closer_req = req;
+  if (strcmp(url, "/late") == 0)
+    return;
+  wire_socket_close(wire_http_req_socket(req), NULL);
+  if (strcmp(url, "/end") == 0) {
+    int r = wire_http_res_end(res, "x", 1);
+    cr_assert_eq(r, WIRE_ECLOSED, "%s", wire_err_name(r));
+    owed = NULL;
+  }
+}
+
+Test(http_server, socket_closed_by_the_application)
+{
+  static const char *urls[] = {"/end", "/keep", "/late"};
+  for (int i = 0; i < 3; i++) {
+    owed = NULL;
+    closer_req = NULL;
+    hs_start(NULL, on_closer);
+    hc_t a;
+    hc_open(&a);
+    char req[64];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", urls[i]);
+    hc_send(&a, req);
+    H_RUN_UNTIL(hs.loop, closer_req != NULL);
+    wire_http_server_close(hs.srv, hs_on_close);
+    if (i == 2)
+      wire_socket_close(wire_http_req_socket(closer_req), NULL);
+    hc_wait_closed(&a);
+    if (owed != NULL)
+      cr_assert_eq(wire_http_res_end(owed, NULL, 0), WIRE_ECLOSED);
+    H_RUN_UNTIL(hs.loop, hs.closed == 1);
+    hc_close(&a);
+    h_loop_done(hs.loop);
+  }
+}
+
+/* The same for a sleeping connection's socket (kept from the connection
+ * event), closed right before and right after the server's close (which
+ * closes it too). */
+static wire_socket_t *conn_sock;
+static int conn_sock_closed;
+
+static void on_conn_keep(wire_http_server_t *srv, wire_socket_t *s, void *d)
+{
+  (void)srv, (void)d;
+  conn_sock = s;
+}
+
+static void on_conn_sock_closed(wire_socket_t *s, int had_error, void *d)
+{
+  (void)s, (void)had_error, (void)d;
+  conn_sock_closed++;
+}
+
+Test(http_server, sleeping_socket_closed_by_the_application)
+{
+  for (int after = 0; after < 2; after++) {
+    nreq = 0;
+    conn_sock = NULL;
+    conn_sock_closed = 0;
+    hs_start(NULL, on_which);
+    wire_http_server_on_connection(hs.srv, on_conn_keep);
+    hc_t a;
+    hc_open(&a);
+    hc_send(&a, "GET / HTTP/1.1\r\nHost: x\r\nX-N: one\r\n\r\n");
+    H_RUN_UNTIL(hs.loop, hc_has(&a, "one"));
+    hs_wait_ms(50); /* asleep */
+    cr_assert_not_null(conn_sock);
+    if (!after)
+      wire_socket_close(conn_sock, on_conn_sock_closed);
+    wire_http_server_close(hs.srv, hs_on_close);
+    if (after)
+      wire_socket_close(conn_sock, on_conn_sock_closed);
+    H_RUN_UNTIL(hs.loop, hs.closed == 1);
+    cr_assert_eq(conn_sock_closed, 1); /* the application's callback ran */
+    hc_wait_closed(&a);
+    hc_close(&a);
+    h_loop_done(hs.loop);
+  }
+}
+
 /* close_all closes the sleeping connections too; the server serves new
  * ones after it. */
 Test(http_server, close_all_closes_sleeping_connections)

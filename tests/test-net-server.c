@@ -438,6 +438,36 @@ Test(net_server, max_connections_drops_extra)
   h_loop_done(loop);
 }
 
+/* closeAllConnections closes the server's sockets for it: the
+ * application that holds one may still close it (once), and its close
+ * callback runs. */
+static int app_closes;
+
+static void on_app_close(wire_socket_t *s, int had_error, void *d)
+{
+  (void)s, (void)had_error, (void)d;
+  app_closes++;
+}
+
+Test(net_server, application_closes_a_socket_after_close_connections)
+{
+  wire_loop_t *loop = h_loop_new();
+  sev_t e;
+  wire_server_t *srv = mk_server(loop, &e, NULL);
+  int port = h_listen(srv, "127.0.0.1");
+  cli_t c;
+  (void)cl_connect_to(loop, &c, "127.0.0.1", port);
+  H_RUN_UNTIL(loop, e.conns == 1 && c.connects == 1);
+  app_closes = 0;
+  wire_server_close_connections(srv);
+  wire_socket_close(e.last, on_app_close);
+  H_RUN_UNTIL(loop, app_closes == 1 && c.closes == 1);
+  cr_assert_eq(wire_server_connections(srv), 0);
+  wire_server_close(srv, NULL);
+  h_run(loop);
+  h_loop_done(loop);
+}
+
 Test(net_server, close_stops_accepting_and_waits_for_connections)
 {
   wire_loop_t *loop = h_loop_new();

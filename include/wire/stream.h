@@ -87,7 +87,10 @@ WIRE_EXTERN int wire_socket_writev(wire_socket_t *s, const wire_buf_t *bufs,
 WIRE_EXTERN void wire_socket_end(wire_socket_t *s);
 
 /* Node's destroy(). cb (may be NULL) runs after the close event. Calling
- * it twice is a caller bug (asserted). */
+ * it twice is a caller bug (asserted). A server's own closes of the
+ * sockets it owns (wire_server_close_connections, the HTTP server's) do
+ * not count: the application may still close such a socket once, before
+ * its close event. */
 WIRE_EXTERN void wire_socket_close(wire_socket_t *s, wire_socket_close_cb cb);
 
 /* Node's resetAndDestroy(): closes with an RST instead of a FIN (TCP only;

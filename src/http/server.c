@@ -212,7 +212,7 @@ struct conn_s {
   unsigned peer_ended : 1;
   unsigned closing : 1;   /* close after the last response */
   unsigned dead : 1;      /* ended or closing: no more HTTP */
-  unsigned close_req : 1; /* wire_socket_close called */
+  unsigned close_req : 1; /* wire__socket_close_owned called */
   unsigned in_parse : 1;
   unsigned reparse : 1; /* a callback paused: resume with execute(0) */
 };
@@ -2171,7 +2171,7 @@ static conn_t *conn_wake(conn_t *z)
   conn_t *c = wire__calloc(1, sizeof(*c));
   if (c == NULL) {
     z->idle = IDLE_CLOSING;
-    wire_socket_close(z->s, NULL);
+    wire__socket_close_owned(z->s);
     return NULL;
   }
   memcpy(c, z, CONN_IDLE_SIZE);
@@ -2192,7 +2192,7 @@ static conn_t *bare_wake(wire_socket_t *s, void *word)
   wire_http_server_t *srv = wire_server_data(wire_socket_server(s));
   conn_t *c = wire__calloc(1, sizeof(*c));
   if (c == NULL) {
-    wire_socket_close(s, NULL);
+    wire__socket_close_owned(s);
     return NULL;
   }
   uint64_t now = wire_loop_now(srv->obj.loop);
@@ -2223,7 +2223,7 @@ static void idle_close(conn_t *z)
 {
   if (z->idle == IDLE_YES) {
     z->idle = IDLE_CLOSING;
-    wire_socket_close(z->s, NULL);
+    wire__socket_close_owned(z->s);
   }
 }
 
@@ -2239,7 +2239,7 @@ static void bare_close(wire_http_server_t *srv, int all, uint64_t now)
        s = s->srv_next) {
     if (is_bare_idle(s) &&
         (all || bare_idle_ms(s->data, now) >= srv->o.keep_alive_timeout_ms))
-      wire_socket_close(s, NULL);
+      wire__socket_close_owned(s);
   }
 }
 
@@ -2406,7 +2406,7 @@ static void conn_close(conn_t *c)
   c->dead = 1;
   if (!c->close_req) {
     c->close_req = 1;
-    wire_socket_close(c->s, NULL);
+    wire__socket_close_owned(c->s);
   }
 }
 
@@ -2503,7 +2503,7 @@ static void on_net_connection(wire_server_t *net, wire_socket_t *s,
   (void)net;
   wire_http_server_t *srv = data;
   if (conn_new(srv, s) < 0)
-    wire_socket_close(s, NULL);
+    wire__socket_close_owned(s);
 }
 
 /* The timeouts (see the top of the file). */

@@ -507,8 +507,6 @@ void wire_server_close(wire_server_t *srv, wire_server_event_cb cb)
 
 void wire_server_close_connections(wire_server_t *srv)
 {
-  for (wire_socket_t *s = srv->conns; s != NULL; s = s->srv_next) {
-    if (!(s->flags & (WIRE__S_CLOSING | WIRE__S_USER_CLOSED)))
-      wire_socket_close(s, NULL);
-  }
+  for (wire_socket_t *s = srv->conns; s != NULL; s = s->srv_next)
+    wire__socket_close_owned(s);
 }

@@ -211,6 +211,12 @@ void wire__socket_flush_now(wire_socket_t *s);
 #define wire__socket_ref(s) wire__obj_ref(&(s)->obj)
 #define wire__socket_unref(s) wire__obj_unref(&(s)->obj)
 
+/* Closes s for the server that owns it, leaving wire_socket_close to the
+ * application: it may still call it once (before the close event, as
+ * with any socket) whether the server closed s first or not, and its
+ * callback runs. A no-op on a socket already closing. */
+void wire__socket_close_owned(wire_socket_t *s);
+
 /* net/server.c: a socket of srv closed. */
 void wire__server_remove(wire_server_t *srv, wire_socket_t *s);
 /* net/server.c: the first of srv's connections (the next: s->srv_next). A

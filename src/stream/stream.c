@@ -778,6 +778,12 @@ void wire_socket_close(wire_socket_t *s, wire_socket_close_cb cb)
   user_close(s, cb, 0);
 }
 
+void wire__socket_close_owned(wire_socket_t *s)
+{
+  if (!HAS(s, WIRE__S_CLOSING))
+    do_close(s, 0);
+}
+
 void wire_socket_reset(wire_socket_t *s, wire_socket_close_cb cb)
 {
   user_close(s, cb, 1);
