@@ -6,13 +6,13 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# CPU ticks (utime + stime) of process $1 and its children (nginx's
-# worker, h2o's): 0 for one that is gone.
 # The host's steal so far, in ticks summed over all CPUs (/proc/stat).
 steal_ticks() {
   awk '/^cpu / {print $9; exit}' /proc/stat
 }
 
+# CPU ticks (utime + stime) of process $1 and its children (nginx's
+# worker, h2o's): 0 for one that is gone.
 cpu_ticks() {
   local p t=0
   for p in $1 $(pgrep -P "$1" || true); do
