@@ -4,12 +4,14 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+PGO_BUILD ?= build-pgo
 FUZZ_SECONDS ?= 40
 JOBS ?= 2
 CMAKE_FLAGS ?=
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all setup build build-asan demo test install clean fuzz-smoke
+.PHONY: all setup build build-asan demo test install clean fuzz-smoke \
+	pgo-smoke
 
 all: build
 
@@ -36,6 +38,7 @@ test: build build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_FLAGS)
 	$(MAKE) fuzz-smoke
+	$(MAKE) pgo-smoke
 
 # The fuzz smoke pass: each libFuzzer target (clang, ASan+UBSan) runs
 # briefly on a copy of its seed corpus, with its dictionary.
@@ -45,8 +48,13 @@ fuzz-smoke: setup
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz-all
 	bash fuzz/smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# The profile-guided build (bench/pgo-build.sh) end to end, with half
+# its training load: it checks its own result with one request.
+pgo-smoke: setup
+	SECONDS_SCALE=0.5 bash bench/pgo-build.sh $(PGO_BUILD)
+
 install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(PGO_BUILD)
