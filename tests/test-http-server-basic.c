@@ -291,6 +291,63 @@ Test(http_server, set_get_remove_append_header_and_injection)
   hs_done();
 }
 
+/* writeHead fixes the head, as in Node (headersSent is true from there):
+ * the head still goes out with the first write or end, so end can give it
+ * a Content-Length. An interim status (1xx) goes out at once and fixes
+ * nothing. */
+static void on_write_head(wire_http_server_t *srv, wire_http_req_t *req,
+                          wire_http_res_t *res, void *d)
+{
+  (void)srv, (void)d;
+  if (strcmp(wire_http_req_url(req), "/early") == 0) {
+    cr_assert_eq(wire_http_res_write_head(res, 103, NULL), 0);
+    cr_assert_eq(wire_http_res_headers_sent(res), 0);
+    cr_assert_eq(wire_http_res_set_header(res, "X-After", "1"), 0);
+    cr_assert_eq(wire_http_res_end(res, "ok", 2), 0);
+    return;
+  }
+  cr_assert_eq(wire_http_res_set_header(res, "X-Before", "1"), 0);
+  cr_assert_eq(wire_http_res_headers_sent(res), 0);
+  cr_assert_eq(wire_http_res_write_head(res, 201, NULL), 0);
+  cr_assert_eq(wire_http_res_headers_sent(res), 1);
+  cr_assert_eq(wire_http_res_set_header(res, "X-Late", "1"), WIRE_EALREADY);
+  cr_assert_eq(wire_http_res_set_header(res, "Content-Type", "text/plain"),
+               WIRE_EALREADY);
+  cr_assert_eq(wire_http_res_append_header(res, "X-Late", "1"),
+               WIRE_EALREADY);
+  cr_assert_eq(wire_http_res_remove_header(res, "X-Before"), WIRE_EALREADY);
+  cr_assert_eq(wire_http_res_set_status(res, 202, NULL), WIRE_EALREADY);
+  cr_assert_eq(wire_http_res_write_head(res, 203, NULL), WIRE_EALREADY);
+  cr_assert_str_eq(wire_http_res_get_header(res, "X-Before"), "1");
+  cr_assert_eq(wire_http_res_end(res, "abc", 3), 0);
+}
+
+Test(http_server, write_head_fixes_the_headers)
+{
+  hs_start(NULL, on_write_head);
+  hc_t c;
+  hc_open(&c);
+  /* Twice: the second response takes the first's block and pair cache. */
+  for (int i = 1; i <= 2; i++) {
+    hc_send(&c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    H_RUN_UNTIL(hs.loop, hc_count(&c, "\r\n\r\nabc") == i);
+  }
+  const char *s = hc_str(&c);
+  cr_assert_eq(hc_count(&c, "HTTP/1.1 201 Created\r\n"), 2, "%s", s);
+  cr_assert_eq(hc_count(&c, "\r\nX-Before: 1\r\n"), 2, "%s", s);
+  cr_assert_eq(hc_count(&c, "\r\nContent-Length: 3\r\n"), 2, "%s", s);
+  cr_assert_eq(hc_count(&c, "X-Late"), 0, "%s", s);
+  cr_assert_eq(hc_count(&c, "Content-Type"), 0, "%s", s);
+  hc_send(&c, "GET /early HTTP/1.1\r\nHost: x\r\n\r\n");
+  H_RUN_UNTIL(hs.loop, hc_has(&c, "\r\n\r\nok"));
+  s = hc_str(&c);
+  cr_assert(hc_has(&c, "abcHTTP/1.1 103 Early Hints\r\n"), "%s", s);
+  cr_assert(hc_has(&c, "\r\n\r\nHTTP/1.1 200 OK\r\nX-After: 1\r\n"), "%s",
+            s);
+  hc_close(&c);
+  hs_done();
+}
+
 /* ---- pipelining ---------------------------------------------------------- */
 
 typedef struct {

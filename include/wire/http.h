@@ -188,8 +188,12 @@ WIRE_EXTERN const char *wire_http_res_get_header(const wire_http_res_t *res,
                                                  const char *name);
 WIRE_EXTERN int wire_http_res_remove_header(wire_http_res_t *res,
                                             const char *name);
-/* writeHead: sets the status and sends the head with the headers set so
- * far (Date, and Content-Length or chunked, added as fits). */
+/* writeHead: sets the status and fixes the head with the headers set so
+ * far (Date, and Content-Length or chunked, added as fits): from here
+ * set_header, append/remove_header, set_status and write_head answer
+ * WIRE_EALREADY and headers_sent is 1, as in Node. The bytes go out with
+ * the first write or end, so end(data) still sends a Content-Length. An
+ * interim status (1xx but 101) is sent at once and fixes nothing. */
 WIRE_EXTERN int wire_http_res_write_head(wire_http_res_t *res, int status,
                                          const char *reason);
 WIRE_EXTERN int wire_http_res_flush_headers(wire_http_res_t *res);

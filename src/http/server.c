@@ -132,7 +132,8 @@ struct msg_s {
   uint8_t keep_alive;
   uint8_t headers_done;
   uint8_t delivered; /* the user got it (request/upgrade event) */
-  uint8_t head_sent;
+  uint8_t head_sent;   /* the head's bytes went out */
+  uint8_t head_locked; /* no more header changes: writeHead, or sent */
   uint8_t ended;
   uint8_t chunked;
   uint8_t has_cl;
@@ -1216,7 +1217,7 @@ int wire_http_res_set_status(wire_http_res_t *res, int status,
                              const char *reason)
 {
   msg_t *m = res->m;
-  if (m->head_sent)
+  if (m->head_locked)
     return WIRE_EALREADY;
   if (status < 100 || status > 999)
     return WIRE_EINVAL;
@@ -1241,7 +1242,7 @@ int wire_http_res_set_status(wire_http_res_t *res, int status,
 int wire_http_res_remove_header(wire_http_res_t *res, const char *name)
 {
   msg_t *m = res->m;
-  if (m->head_sent)
+  if (m->head_locked)
     return WIRE_EALREADY;
   size_t at;
   while (rh_find(m, name, &at) != NULL) {
@@ -1309,7 +1310,7 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
                                 const char *value)
 {
   msg_t *m = res->m;
-  if (m->head_sent)
+  if (m->head_locked)
     return WIRE_EALREADY;
   size_t nl, vl;
   const char *text;
@@ -1330,7 +1331,7 @@ static NOINLINE int set_header_slow(msg_t *m, const char *name,
   if (!pair_valid(m->srv, name, value, found, &nl, &vl, &text, &special,
                   &slot))
     return WIRE_EINVAL;
-  if (m->head_sent)
+  if (m->head_locked)
     return WIRE_EALREADY;
   if (m->rh.len > 0)
     wire_http_res_remove_header(&m->res, name);
@@ -1343,7 +1344,8 @@ int wire_http_res_set_header(wire_http_res_t *res, const char *name,
   msg_t *m = res->m;
   const wire_http_server_t *srv = m->srv;
   int i = pair_find(srv, name, value);
-  if (i >= 0 && m->rh.len == 0 && !m->head_sent && !srv->pairs[i].special &&
+  if (i >= 0 && m->rh.len == 0 && !m->head_locked &&
+      !srv->pairs[i].special &&
       srv->pairs[i].nl + srv->pairs[i].vl + 2u <= 32) {
     /* The usual: a response's first header, a short pair set before.
      * rh has room for 32 bytes (RH_INLINE at least), and so has the
@@ -1367,7 +1369,7 @@ const char *wire_http_res_get_header(const wire_http_res_t *res,
 
 int wire_http_res_headers_sent(const wire_http_res_t *res)
 {
-  return res->m->head_sent;
+  return res->m->head_locked;
 }
 
 wire_http_req_t *wire_http_res_req(const wire_http_res_t *res)
@@ -1553,6 +1555,7 @@ static int send_head_fast(msg_t *m, conn_t *c, const char *body,
   if (body_len > 0)
     memcpy(p + srv->tmpl_len, body, body_len);
   m->head_sent = 1;
+  m->head_locked = 1;
   m->usual = 0;
   m->body_sent += body_len;
   *r = quick ? 1 : wire__socket_write_commit(c->s, total);
@@ -1573,6 +1576,7 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   if (c == NULL || c->dead)
     return WIRE_ECLOSED;
   m->head_sent = 1;
+  m->head_locked = 1;
   m->usual = 0;
   int status = m->status;
   int informational = status >= 100 && status < 200;
@@ -1671,7 +1675,7 @@ int wire_http_res_write_head(wire_http_res_t *res, int status,
                              const char *reason)
 {
   msg_t *m = res->m;
-  if (m->head_sent)
+  if (m->head_locked)
     return WIRE_EALREADY;
   int err = wire_http_res_set_status(res, status, reason);
   if (err < 0)
@@ -1680,6 +1684,7 @@ int wire_http_res_write_head(wire_http_res_t *res, int status,
     /* An interim response: sent now, the final one follows. */
     err = send_head(m, -1);
     m->head_sent = 0;
+    m->head_locked = 0;
     m->chunked = 0;
     m->status = 200;
     wire__free(m->reason);
@@ -1688,7 +1693,11 @@ int wire_http_res_write_head(wire_http_res_t *res, int status,
     m->rh_one = 0;
     return err < 0 ? err : 0;
   }
-  return 0; /* sent with the first write or end, as Node's writeHead */
+  /* Sent with the first write or end (so that end can still give it a
+   * Content-Length), but fixed from here on, as Node's writeHead fixes
+   * it: setHeader and the like answer WIRE_EALREADY. */
+  m->head_locked = 1;
+  return 0;
 }
 
 int wire_http_res_flush_headers(wire_http_res_t *res)
