@@ -68,12 +68,8 @@ load() {
 }
 
 port_of() {
-  local p=
-  for _ in $(seq 100); do
-    p=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$1")
-    [ -n "$p" ] && break
-    sleep 0.05
-  done
+  local p
+  p=$(listen_port "$1")
   [ -n "$p" ] || { echo "no server: $(cat "$1")" >&2; exit 1; }
   echo "$p"
 }

@@ -43,6 +43,19 @@ wire_bench_cc() {
     $(pkg-config --libs libuv openssl zlib) -o "$tmp/$1"
 }
 
+# The port of the "listening on SCHEME://HOST:PORT" line (a "/" may
+# follow) a server writes to file $1, waiting for it: up to $2 tries
+# (default 100), $3 seconds apart (default 0.05). Empty if none came.
+listen_port() {
+  local p="" i
+  for ((i = 0; i < ${2:-100}; i++)); do
+    p=$(sed -n 's/^listening on [a-z]*:\/\/.*:\([0-9]*\)\/\{0,1\}$/\1/p' "$1")
+    [ -n "$p" ] && break
+    sleep "${3:-0.05}"
+  done
+  echo "$p"
+}
+
 # Starts "$@" (a server that prints "listening on http://HOST:PORT/") under
 # callgrind, pinned to $SERVER_CPU, its dump going to $OUT and its output
 # to $tmp/srv.out. Sets port, vpid (the timeout wrapper: kill it to end the
@@ -53,12 +66,7 @@ callgrind_start() {
   timeout 600 taskset -c "$SERVER_CPU" valgrind --tool=callgrind \
     --callgrind-out-file="$OUT" "$@" >"$tmp/srv.out" 2>&1 &
   vpid=$!
-  port=
-  for _ in $(seq 300); do
-    port=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$tmp/srv.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
+  port=$(listen_port "$tmp/srv.out" 300 0.1)
   [ -n "$port" ] || { echo "server did not start" >&2; cat "$tmp/srv.out" >&2; exit 1; }
   gpid=$(pgrep -P "$vpid" || true)
   [ -n "$gpid" ] || { echo "valgrind not found under $vpid" >&2; exit 1; }

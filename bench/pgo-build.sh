@@ -17,6 +17,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build=${1:-$root/build-pgo}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 JOBS=${JOBS:-2}
@@ -62,12 +64,7 @@ secs() { awk -v s="$1" -v k="$SECONDS_SCALE" 'BEGIN {printf "%d", s * k + 0.5}';
 start() {
   taskset -c "$SERVER_CPU" "$tmp/$1" 0 >"$tmp/srv.out" 2>&1 &
   spid=$!
-  port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$tmp/srv.out")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
+  port=$(listen_port "$tmp/srv.out")
   [ -n "$port" ] || { echo "no server: $(cat "$tmp/srv.out")" >&2; exit 1; }
 }
 

@@ -73,12 +73,7 @@ start_server() {
   # shellcheck disable=SC2046 # the command is meant to split into words
   timeout 600 nice -n "$NICE" taskset -c "$SERVER_CPU" $(server_cmd "$1") >>"$tmp/$1.out" 2>&1 &
   tpid=$!
-  port=
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on tcp:\/\/.*:\([0-9]*\)$/\1/p' "$tmp/$1.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
+  port=$(listen_port "$tmp/$1.out" 100 0.1)
   [ -n "$port" ] || { echo "$1 did not start:" >&2; cat "$tmp/$1.out" >&2; exit 1; }
   spid=$(pgrep -P "$tpid")
 }

@@ -83,11 +83,7 @@ profile() {
       "${cg[@]}" "$tmp/tls_wire" 0 "$tmp/server.crt" "$tmp/server.key" \
         ${HS:+--no-resume} >"$d/out" 2>"$d/vg" &
       vpid=$!
-      for _ in $(seq 100); do
-        port=$(sed -n 's/^listening on https:\/\/.*:\([0-9]*\)\/$/\1/p' "$d/out")
-        [ -n "$port" ] && break
-        sleep 0.2
-      done ;;
+      port=$(listen_port "$d/out" 100 0.2) ;;
     nginx)
       port=$(free_port)
       sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" \

@@ -87,11 +87,7 @@ start_server() {
   # shellcheck disable=SC2086 # the command is meant to split into words
   timeout 900 taskset -c "$SERVER_CPU" $cmd >>"$tmp/srv.out" 2>&1 &
   tpid=$!
-  for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on http:\/\/.*:\([0-9]*\)\/$/\1/p' "$tmp/srv.out")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
+  port=$(listen_port "$tmp/srv.out" 100 0.1)
   [ -n "$port" ] || { echo "$name did not start:" >&2; cat "$tmp/srv.out" >&2; exit 1; }
   spid=$(pgrep -P "$tpid")
   "$tmp/ws_load" -p "$port" -c 1 -d 0.2 >/dev/null ||
