@@ -6,10 +6,12 @@
 # for the paths the training ran. The result is a normal build directory
 # with libwire.a for the bench scripts: bench/http.sh BUILD_DIR.
 #
-# The training: bench/http_wire.c under wrk (pipelined 16 deep, keep-alive
-# with a bare request and with a browser's set of header fields, and a
-# new connection per request), and bench/ws_wire.c under bench/ws_load.c
-# (1 and 16 messages in flight). Bounded: about 12 s of load.
+# The training: bench/http_wire.c under wrk (curl's request pipelined 8
+# deep, a browser's request on keep-alive connections, and a new
+# connection per request), and bench/ws_wire.c under bench/ws_load.c (1
+# and 16 messages in flight). Bounded: about 12 s of load. None of it is
+# bench/http.sh's request (wrk's, with Host only) or depth: the figures
+# there are not of a build trained on themselves.
 #
 # Usage: bench/pgo-build.sh [BUILD_DIR]   (default build-pgo)
 # Knobs: JOBS=2, SECONDS_SCALE=1 (multiplies each load's seconds),
@@ -84,9 +86,9 @@ wrk_run() {
 echo "# pgo-build: training"
 start http_wire
 url=http://127.0.0.1:$port/
-wrk_run -c100 -d"$(secs 3)" -s "$root/bench/http_pipeline.lua" "$url" -- 16
-wrk_run -c100 -d"$(secs 2)" "$url"
-wrk_run -c50 -d"$(secs 2)" "$url" \
+wrk_run -c100 -d"$(secs 2)" -s "$root/bench/http_pipeline.lua" "$url" \
+  -H 'User-Agent: curl/7.88.1' -H 'Accept: */*' -- 8
+wrk_run -c50 -d"$(secs 3)" "$url" \
   -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36' \
   -H 'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' \
   -H 'Accept-Language: en-US,en;q=0.9' \
