@@ -49,6 +49,31 @@ void *wire__realloc(void *p, size_t n)
   return realloc(p, n);
 }
 
+int wire__buf_grow(char **p, size_t *cap, size_t len, size_t need,
+                   const char *fixed, size_t max)
+{
+  if (len + need <= *cap)
+    return 0;
+  size_t c = *cap ? *cap * 2 : 256;
+  while (c < len + need)
+    c *= 2;
+  if (max > 0 && c > max && len + need <= max)
+    c = max;
+  char *q;
+  if (*p == fixed || *p == NULL) {
+    q = wire__malloc(c);
+    if (q != NULL && len > 0)
+      memcpy(q, *p, len);
+  } else {
+    q = wire__realloc(*p, c);
+  }
+  if (q == NULL)
+    return WIRE_ENOMEM;
+  *p = q;
+  *cap = c;
+  return 0;
+}
+
 void wire__free(void *p)
 {
   free(p);

@@ -16,6 +16,14 @@
 void *wire__malloc(size_t n);
 void *wire__calloc(size_t n, size_t size);
 void *wire__realloc(void *p, size_t n);
+/* Room for need more bytes after the len held in *p (capacity *cap): the
+ * capacity doubles from 256 until they fit, but stays at most max when
+ * that is enough (max 0: no such bound). fixed (or NULL) is storage the
+ * buffer may be in that is not the heap's: it is copied from, never
+ * reallocated. The caller checks its own limit first. Returns 0, or
+ * WIRE_ENOMEM with the buffer as it was. */
+int wire__buf_grow(char **p, size_t *cap, size_t len, size_t need,
+                   const char *fixed, size_t max);
 void wire__free(void *p);
 char *wire__strdup(const char *s);
 /* Debug builds overwrite n bytes at p with a poison pattern before a free. */

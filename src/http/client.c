@@ -225,16 +225,8 @@ static int buf_add(buf_t *b, const void *p, size_t n, size_t cap)
 {
   if (n > cap || b->len > cap - n)
     return WIRE_ENOBUFS;
-  if (b->len + n > b->cap) {
-    size_t c = b->cap ? b->cap * 2 : 256;
-    while (c < b->len + n)
-      c *= 2;
-    char *q = wire__realloc(b->p, c);
-    if (q == NULL)
-      return WIRE_ENOMEM;
-    b->p = q;
-    b->cap = c;
-  }
+  if (wire__buf_grow(&b->p, &b->cap, b->len, n, NULL, 0) < 0)
+    return WIRE_ENOMEM;
   memcpy(b->p + b->len, p, n);
   b->len += n;
   return 0;

@@ -125,24 +125,7 @@ static int grow(wire__hstore_t *st, size_t n)
 {
   if (n > st->limit || st->len > st->limit - n)
     return WIRE_ETOOBIG;
-  if (st->len + n <= st->cap)
-    return 0;
-  size_t cap = st->cap ? st->cap * 2 : 256;
-  while (cap < st->len + n)
-    cap *= 2;
-  char *q;
-  if (st->p == st->ibuf || st->p == NULL) {
-    q = wire__malloc(cap);
-    if (q != NULL && st->len > 0)
-      memcpy(q, st->p, st->len);
-  } else {
-    q = wire__realloc(st->p, cap);
-  }
-  if (q == NULL)
-    return WIRE_ENOMEM;
-  st->p = q;
-  st->cap = cap;
-  return 0;
+  return wire__buf_grow(&st->p, &st->cap, st->len, n, st->ibuf, 0);
 }
 
 size_t wire__hstore_mark(const wire__hstore_t *st)

@@ -321,21 +321,8 @@ static int sbuf_add(msg_t *m, sbuf_t *b, char *inline_buf, const char *p,
   if (n > limit || b->len > limit - n)
     return WIRE_ETOOBIG;
   if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 256;
-    while (cap < b->len + n)
-      cap *= 2;
-    char *q;
-    if (b->p == inline_buf || b->p == NULL) {
-      q = wire__malloc(cap);
-      if (q != NULL && b->len > 0)
-        memcpy(q, b->p, b->len);
-    } else {
-      q = wire__realloc(b->p, cap);
-    }
-    if (q == NULL)
+    if (wire__buf_grow(&b->p, &b->cap, b->len, n, inline_buf, 0) < 0)
       return WIRE_ENOMEM;
-    b->p = q;
-    b->cap = cap;
     m->spilled = 1;
   }
   if (n > 0)

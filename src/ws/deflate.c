@@ -26,19 +26,7 @@ int wire__wsbuf_reserve(wire__wsbuf_t *b, size_t n)
 {
   if (n > b->limit || b->len > b->limit - n)
     return WIRE_ETOOBIG;
-  if (b->len + n <= b->cap)
-    return 0;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap < b->len + n)
-    cap *= 2;
-  if (cap > b->limit)
-    cap = b->limit;
-  char *p = wire__realloc(b->p, cap);
-  if (p == NULL)
-    return WIRE_ENOMEM;
-  b->p = p;
-  b->cap = cap;
-  return 0;
+  return wire__buf_grow(&b->p, &b->cap, b->len, n, NULL, b->limit);
 }
 
 int wire__wsbuf_add(wire__wsbuf_t *b, const char *p, size_t n)
