@@ -341,9 +341,10 @@ Test(http_server, write_head_fixes_the_headers)
   hc_send(&c, "GET /early HTTP/1.1\r\nHost: x\r\n\r\n");
   H_RUN_UNTIL(hs.loop, hc_has(&c, "\r\n\r\nok"));
   s = hc_str(&c);
-  cr_assert(hc_has(&c, "abcHTTP/1.1 103 Early Hints\r\n"), "%s", s);
-  cr_assert(hc_has(&c, "\r\n\r\nHTTP/1.1 200 OK\r\nX-After: 1\r\n"), "%s",
-            s);
+  /* No Date on the interim response, as Node's writeEarlyHints. */
+  cr_assert(hc_has(&c, "abcHTTP/1.1 103 Early Hints\r\n\r\n"
+                       "HTTP/1.1 200 OK\r\nX-After: 1\r\n"),
+            "%s", s);
   hc_close(&c);
   hs_done();
 }

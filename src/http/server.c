@@ -1623,8 +1623,8 @@ static int send_head_body(msg_t *m, int64_t body_len, const char *body,
   if (head == NULL)
     return WIRE_ENOMEM;
   char *p = put_head_start(head, m, reason, rlen);
-  if (!m->user_date)
-    p = put(p, date, dlen);
+  if (!m->user_date && !informational)
+    p = put(p, date, dlen); /* none on 1xx, as Node (RFC 9110 6.6.1: MAY) */
   if (!informational) {
     if (conn_hdr == NULL) {
       if (m->close_after)
