@@ -425,12 +425,12 @@ Test(http_server_heads, unread_request_reads_as_sent_after_its_bytes_go)
 
 /* set_header's short way (a remembered pair, first in an empty list)
  * and the cases it leaves to the long way: a pair after another, the
- * same pair again (it replaces), a pair longer than the short copy, a framing or connection
- * field (Connection: close still closes), a head already sent. Each
- * request sets them all, so from the second on every pair is
- * remembered. */
+ * same pair again (it replaces), a pair longer than the short copy, a
+ * framing or connection field (Connection: close still closes), a head
+ * already sent. Each request sets them all, so from the second on every
+ * pair is remembered. */
 static void on_pair_cases(wire_http_server_t *srv, wire_http_req_t *req,
-                     wire_http_res_t *res, void *d)
+                          wire_http_res_t *res, void *d)
 {
   (void)srv, (void)req, (void)d;
   nreq++;
@@ -459,8 +459,8 @@ Test(http_server_heads, set_header_short_way_and_its_exceptions)
   hc_send(&c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   hc_wait_closed(&c);
   cr_assert_eq(hc_count(&c, "\r\n2\r\nok\r\n0\r\n\r\n"), 3, "%s", hc_str(&c));
-  cr_assert_eq(hc_count(&c, "HTTP/1.1 200 OK\r\nX-B: 2\r\nX-A: 1\r\nX-Long: a value "
-                            "that is longer than the copy\r\n"),
+  cr_assert_eq(hc_count(&c, "HTTP/1.1 200 OK\r\nX-B: 2\r\nX-A: 1\r\n"
+                            "X-Long: a value that is longer than the copy\r\n"),
                3, "%s", hc_str(&c));
   cr_assert_eq(hc_count(&c, "X-A"), 3, "%s", hc_str(&c));
   cr_assert_eq(hc_count(&c, "Connection: keep-alive\r\n"), 2, "%s",

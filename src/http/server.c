@@ -1259,13 +1259,11 @@ static ALWAYS_INLINE int pair_find(const wire_http_server_t *srv,
   return -1;
 }
 
-/* found: what pair_find said, or -2 when not asked yet. */
+/* found: what pair_find said of name and value. */
 static int pair_valid(wire_http_server_t *srv, const char *name,
                       const char *value, int found, size_t *nl, size_t *vl,
                       const char **text, int *special, int *slot)
 {
-  if (found == -2)
-    found = pair_find(srv, name, value);
   if (found >= 0) {
     *nl = srv->pairs[found].nl;
     *vl = srv->pairs[found].vl;
@@ -1303,7 +1301,8 @@ int wire_http_res_append_header(wire_http_res_t *res, const char *name,
   const char *text;
   int special;
   int slot;
-  if (!pair_valid(m->srv, name, value, -2, &nl, &vl, &text, &special, &slot))
+  if (!pair_valid(m->srv, name, value, pair_find(m->srv, name, value), &nl,
+                  &vl, &text, &special, &slot))
     return WIRE_EINVAL;
   return rh_append(m, name, nl, value, vl, text, special, slot);
 }
